@@ -1,1 +1,236 @@
-fn main() {}
+//! The `cruxlab` command: parse the arguments, dispatch to the library crates, print. No science here.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use cruxlab_core::{DynExperiment, Overrides, RunOptions, RunOutcome, Shard, UserError};
+use cruxlab_grid::{Level, LevelSpec};
+
+#[derive(Parser)]
+#[command(name = "cruxlab", version, about = "Alignment cruxes as runnable, measured experiments")]
+struct Cli {
+    /// Worker threads for sweeps (default: all cores). Results do not depend on it.
+    #[arg(long, global = true)]
+    threads: Option<usize>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the experiments and the claim each one tests.
+    List,
+    /// Show an experiment's claim, model and default config (TOML).
+    Show {
+        experiment: String,
+        /// Show the quick config instead of the full one.
+        #[arg(long)]
+        quick: bool,
+    },
+    /// Run one experiment's sweep and write its run folder.
+    Run {
+        experiment: String,
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Run folder (default: runs/EXPERIMENT, or runs/EXPERIMENT-quick with --quick).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run only shard K of N (1-based), e.g. for a Slurm job array; combine with `merge`.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+    },
+    /// Run every experiment and write an index.html linking their reports.
+    Suite {
+        /// Quick configs, sized to finish in minutes on a laptop.
+        #[arg(long)]
+        quick: bool,
+        /// Output folder (default: runs/suite, or runs/suite-quick with --quick).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Combine shard folders of one run into a finished run folder.
+    Merge {
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where the merged run goes (default: the first folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Print a level as text, or draw it as PNG.
+    Render {
+        /// A level file (see levels/ for the format).
+        #[arg(required_unless_present = "generate", conflicts_with = "generate")]
+        level: Option<PathBuf>,
+        /// Generate a level instead: maze:SIZE or rooms:SIZE[:DENSITY].
+        #[arg(long, value_name = "SPEC")]
+        generate: Option<String>,
+        /// Seed for --generate.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Write a PNG here instead of printing text.
+        #[arg(long, value_name = "FILE")]
+        png: Option<PathBuf>,
+        /// Shade floor cells by the diamond cue field in the PNG.
+        #[arg(long)]
+        cue: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct ConfigArgs {
+    /// A TOML file overriding the defaults (unknown keys are errors).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Override one config key, e.g. --set sizes=[9,15] (repeatable; applied after --config).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+    /// Number of seeds (shorthand for --set seeds=N).
+    #[arg(long)]
+    seeds: Option<u64>,
+    /// Start from the quick config.
+    #[arg(long)]
+    quick: bool,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let user = err.chain().any(|e| e.is::<UserError>() || e.is::<InputError>());
+            eprintln!("error: {err:#}");
+            ExitCode::from(if user { 2 } else { 1 })
+        }
+    }
+}
+
+/// Bad input the binary itself detects (level files, render specs).
+#[derive(Debug)]
+struct InputError(String);
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+fn input_error(message: String) -> anyhow::Error {
+    anyhow::Error::new(InputError(message))
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
+    let experiments = cruxlab_experiments::registry();
+    let progress = std::io::stderr().is_terminal();
+    match cli.command {
+        Command::List => {
+            for e in &experiments {
+                println!("{:<12} {}", e.id(), e.claim());
+            }
+        }
+        Command::Show { experiment, quick } => {
+            let e = find(&experiments, &experiment)?;
+            println!("{}\n\nClaim: {}\n\nModel: {}\n", e.id(), e.claim(), e.model());
+            println!("# Default config{}", if quick { " (quick)" } else { "" });
+            print!("{}", e.default_config_toml(quick));
+        }
+        Command::Run { experiment, config, out, shard } => {
+            let e = find(&experiments, &experiment)?;
+            let shard = shard.map(|s| s.parse::<Shard>()).transpose()?;
+            let resolved = e.resolve(&Overrides {
+                quick: config.quick,
+                file: config.config,
+                sets: config.sets,
+                seeds: config.seeds,
+            })?;
+            let default_out = format!("runs/{}{}", e.id(), if config.quick { "-quick" } else { "" });
+            let out = out.unwrap_or_else(|| PathBuf::from(default_out));
+            let opts = RunOptions { out: out.clone(), shard, progress, threads: cli.threads, stop_after: None };
+            report_outcome(e.id(), &out, e.run(&resolved, &opts)?);
+        }
+        Command::Suite { quick, out } => {
+            let out = out.unwrap_or_else(|| PathBuf::from(if quick { "runs/suite-quick" } else { "runs/suite" }));
+            let mut finished = Vec::new();
+            for e in &experiments {
+                let resolved = e.resolve(&Overrides { quick, ..Overrides::default() })?;
+                let dir = out.join(e.id());
+                let opts = RunOptions { out: dir.clone(), shard: None, progress, threads: cli.threads, stop_after: None };
+                eprintln!("running {} ...", e.id());
+                match e.run(&resolved, &opts)? {
+                    RunOutcome::Complete(results) => {
+                        report_outcome(e.id(), &dir, RunOutcome::Complete(results.clone()));
+                        finished.push((e.id().to_string(), e.claim().to_string(), results));
+                    }
+                    partial => report_outcome(e.id(), &dir, partial),
+                }
+            }
+            cruxlab_core::write_index(&out, &finished)?;
+            println!("suite index: {}", out.join("index.html").display());
+        }
+        Command::Merge { dirs, out } => {
+            let out = out.unwrap_or_else(|| dirs[0].clone());
+            let results = cruxlab_core::merge(&experiments, &dirs, &out)?;
+            report_outcome(&results.experiment.clone(), &out, RunOutcome::Complete(results));
+        }
+        Command::Render { level, generate, seed, png, cue } => {
+            let level = match (level, generate) {
+                (Some(path), _) => read_level(&path)?,
+                (None, Some(spec)) => {
+                    let spec: LevelSpec =
+                        spec.parse().map_err(|e: String| input_error(format!("--generate {spec}: {e}")))?;
+                    spec.generate(seed)
+                }
+                (None, None) => unreachable!("clap requires a level or --generate"),
+            };
+            match png {
+                Some(path) => {
+                    let cue_field = cue.then(|| {
+                        cruxlab_grid::DistanceField::from_sources(
+                            &level,
+                            level.positions_of(cruxlab_grid::ObjectKind::CUE_SOURCE),
+                        )
+                    });
+                    let image = cruxlab_grid::render_png(&level, cue_field.as_ref(), 24);
+                    cruxlab_grid::save_png(&image, &path).with_context(|| format!("writing {}", path.display()))?;
+                    println!("wrote {}", path.display());
+                }
+                None => print!("{}", level.to_text()),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn find<'a>(experiments: &'a [Box<dyn DynExperiment>], id: &str) -> Result<&'a dyn DynExperiment> {
+    experiments.iter().find(|e| e.id() == id).map(|e| e.as_ref()).ok_or_else(|| {
+        let known: Vec<&str> = experiments.iter().map(|e| e.id()).collect();
+        input_error(format!("unknown experiment '{id}' (known: {})", known.join(", ")))
+    })
+}
+
+fn read_level(path: &Path) -> Result<Level> {
+    let text = std::fs::read_to_string(path).map_err(|e| input_error(format!("{}: {e}", path.display())))?;
+    Level::parse(&text).map_err(|e| input_error(format!("level file {}: {e}", path.display())))
+}
+
+fn report_outcome(id: &str, dir: &Path, outcome: RunOutcome) {
+    match outcome {
+        RunOutcome::Complete(results) => {
+            println!("{id}: report at {}", dir.join("report.html").display());
+            for v in &results.verdicts {
+                println!("  [{:?}] {}", v.verdict, v.claim);
+            }
+        }
+        RunOutcome::Partial { done, total } => {
+            println!("{id}: {done} of {total} units stored in {}; run the other shards, then `cruxlab merge`", dir.display());
+        }
+    }
+}

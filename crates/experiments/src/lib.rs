@@ -1,1 +1,16 @@
-//! placeholder
+//! One file per crux. Each experiment opens with a doc comment that reads like a methods section: the
+//! claim on each side, the model, the protocol, the metrics and the verdict rules.
+//!
+//! [`registry`] lists them for the command line.
+
+pub mod retarget;
+mod seeding;
+
+pub use seeding::derive_seed;
+
+use cruxlab_core::{DynExperiment, erase};
+
+/// Every experiment the lab runs, in suite order.
+pub fn registry() -> Vec<Box<dyn DynExperiment>> {
+    vec![erase(retarget::Retarget)]
+}

@@ -45,6 +45,56 @@ impl DistanceField {
         DistanceField { width: level.width(), dist, expansions }
     }
 
+    /// A field over no cells, to be filled later with [`DistanceField::refill`].
+    pub(crate) fn empty() -> DistanceField {
+        DistanceField { width: 1, dist: Vec::new(), expansions: 0 }
+    }
+
+    /// Regrow this field in place for `level` (same result as [`DistanceField::from_sources`]),
+    /// reusing its storage and the caller's `queue`, so a batched reset allocates nothing.
+    pub(crate) fn refill(&mut self, level: &Level, sources: impl IntoIterator<Item = Pos>, queue: &mut Vec<u32>) {
+        let width = level.width();
+        let walls = level.walls();
+        self.width = width;
+        self.dist.clear();
+        self.dist.resize(level.cells(), Self::UNREACHABLE);
+        queue.clear();
+        for s in sources {
+            if !level.is_wall(s) && self.dist[level.index(s)] == Self::UNREACHABLE {
+                self.dist[level.index(s)] = 0;
+                queue.push(level.index(s) as u32);
+            }
+        }
+        // The queue is a vector read from `head`: breadth-first order without a ring buffer.
+        let mut head = 0;
+        while let Some(&i) = queue.get(head) {
+            head += 1;
+            let i = i as usize;
+            let d = self.dist[i] + 1;
+            let (row, col) = (i / width, i % width);
+            let mut visit = |n: usize| {
+                if !walls[n] && self.dist[n] == Self::UNREACHABLE {
+                    self.dist[n] = d;
+                    queue.push(n as u32);
+                }
+            };
+            // Same neighbour order as `Level::floor_neighbours`: up, down, left, right.
+            if row > 0 {
+                visit(i - width);
+            }
+            if row + 1 < level.height() {
+                visit(i + width);
+            }
+            if col > 0 {
+                visit(i - 1);
+            }
+            if col + 1 < width {
+                visit(i + 1);
+            }
+        }
+        self.expansions = head as u64;
+    }
+
     /// Distance from `pos` to the nearest source; `None` if unreachable (or a wall).
     pub fn get(&self, pos: Pos) -> Option<u32> {
         let d = *self.dist.get(pos.row * self.width + pos.col)?;

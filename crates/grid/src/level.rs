@@ -288,6 +288,23 @@ impl Level {
     pub fn floor_cells(&self) -> usize {
         self.walls.iter().filter(|w| !**w).count()
     }
+
+    /// Reuse this level's storage for a fresh layout: `height x width` cells, all wall or all floor,
+    /// no objects, the agent at `agent` (generators move it onto floor before handing the level out).
+    pub(crate) fn reshape(&mut self, height: usize, width: usize, wall: bool, agent: Pos) {
+        assert!(height > 0 && width > 0, "a level needs at least one cell");
+        self.height = height;
+        self.width = width;
+        self.walls.clear();
+        self.walls.resize(height * width, wall);
+        self.objects.clear();
+        self.agent = agent;
+    }
+
+    /// Row-major wall mask, writable (generators carve passages through it).
+    pub(crate) fn walls_mut(&mut self) -> &mut [bool] {
+        &mut self.walls
+    }
 }
 
 impl fmt::Display for Level {

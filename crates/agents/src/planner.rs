@@ -1,0 +1,291 @@
+//! A* with a per-decision compute budget, and real-time learning when the budget runs out.
+//!
+//! Each decision runs an A* search from the agent's cell toward any object of the target kind,
+//! expanding at most `budget` cells (an expansion pops a cell and generates its neighbours; it is the
+//! unit of compute throughout cruxlab's planning experiments).
+//!
+//! - If the search reaches a goal, the whole path is kept and followed at no further cost. With an
+//!   admissible, consistent heuristic (blind, relaxed, exact field) that path is optimal, so an
+//!   unbudgeted planner is plain A* (or breadth-first search when blind).
+//! - If the budget runs out first, the planner acts as LRTA* with an A* lookahead (Korf 1990; the
+//!   lookahead form as in Koenig & Sun's LSS-LRTA*): it moves one step toward the frontier cell with the
+//!   lowest f = g + h and raises its estimate of the current cell to that f. Learned estimates replace
+//!   the heuristic's for the rest of the episode, so a budgeted agent fills in the heuristic's
+//!   depressions (dead ends, a stale target) instead of circling forever; LRTA* reaches the goal in
+//!   any finite, connected state space whatever its starting estimates.
+//!
+//! Ties in f prefer the deeper cell, then the lower cell index, so every run is deterministic.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use cruxlab_grid::{Action, DistanceField, Level, ObjectKind, Pos};
+
+use crate::heuristic::{Derived, Heuristic};
+use crate::policy::{Compute, Policy, View};
+
+const UNSET: u32 = u32::MAX;
+
+/// A planner with an explicit, swappable target and the heuristic it currently believes in.
+#[derive(Clone, Debug)]
+pub struct Planner {
+    target: ObjectKind,
+    heuristic: Heuristic,
+    budget: Option<u64>,
+    compute: Compute,
+    /// LRTA* estimates learned this episode (UNSET where none).
+    learned: Vec<u32>,
+    /// The rest of a found path, next cell last.
+    plan: Vec<Pos>,
+    search: SearchScratch,
+}
+
+/// What one bounded search found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SearchOutcome {
+    /// A goal was reached: the path from the start (excluded) to the goal (included).
+    Found { path: Vec<Pos> },
+    /// The budget ran out: the path toward the best frontier cell and that cell's f value.
+    Exhausted { path: Vec<Pos>, f: u32 },
+    /// No goal is reachable.
+    Unreachable,
+}
+
+impl Planner {
+    /// A planner for `target` using a derived heuristic; the derivation cost is booked as compute.
+    /// `budget` bounds the expansions of each decision (`None`: unbounded).
+    pub fn new(target: ObjectKind, derived: Derived, budget: Option<u64>) -> Planner {
+        assert!(budget != Some(0), "a decision needs a budget of at least one expansion");
+        let mut planner = Planner {
+            target,
+            heuristic: derived.heuristic,
+            budget,
+            compute: Compute::default(),
+            learned: Vec::new(),
+            plan: Vec::new(),
+            search: SearchScratch::default(),
+        };
+        planner.compute.derivation = derived.cost;
+        planner
+    }
+
+    pub fn target(&self) -> ObjectKind {
+        self.target
+    }
+    pub fn heuristic(&self) -> &Heuristic {
+        &self.heuristic
+    }
+    pub fn budget(&self) -> Option<u64> {
+        self.budget
+    }
+
+    /// Swap the target and re-derive nothing: the heuristic still estimates distance to the old one.
+    pub fn retarget(&mut self, target: ObjectKind) {
+        self.target = target;
+        self.forget_episode();
+    }
+
+    /// Swap the target and install a heuristic derived for it, booking the derivation's compute.
+    pub fn retarget_with(&mut self, target: ObjectKind, derived: Derived) {
+        self.target = target;
+        self.heuristic = derived.heuristic;
+        self.compute.derivation += derived.cost;
+        self.forget_episode();
+    }
+
+    /// Forget the learned estimates and the current plan (a new episode or a new target).
+    pub fn forget_episode(&mut self) {
+        self.learned.clear();
+        self.plan.clear();
+    }
+
+    /// One bounded A* search from `start` (exposed for tests and for inspecting the plan).
+    pub fn search(&mut self, level: &Level, cue: &DistanceField, start: Pos) -> (SearchOutcome, u64) {
+        if self.learned.len() != level.cells() {
+            self.learned = vec![UNSET; level.cells()];
+        }
+        let estimate = |learned: &[u32], p: Pos| {
+            let l = learned[level.index(p)];
+            if l != UNSET { l } else { self.heuristic.estimate(p, cue) }
+        };
+        let s = &mut self.search;
+        s.prepare(level.cells());
+        let start_i = level.index(start) as u32;
+        s.open(start_i, 0, UNSET);
+        s.heap.push(Reverse((estimate(&self.learned, start), Reverse(0), start_i)));
+        let mut expansions = 0u64;
+        while let Some(&Reverse((f, Reverse(g), i))) = s.heap.peek() {
+            if g > s.g[i as usize] {
+                s.heap.pop();
+                continue;
+            }
+            let pos = level.pos(i as usize);
+            if level.object_at(pos).is_some_and(|o| o.kind == self.target) && i != start_i {
+                return (SearchOutcome::Found { path: s.path_to(level, i) }, expansions);
+            }
+            if self.budget.is_some_and(|b| expansions >= b) {
+                return (SearchOutcome::Exhausted { path: s.path_to(level, i), f }, expansions);
+            }
+            s.heap.pop();
+            expansions += 1;
+            for n in level.floor_neighbours(pos) {
+                let ni = level.index(n) as u32;
+                let ng = g + 1;
+                if s.g_of(ni) > ng {
+                    s.open(ni, ng, i);
+                    s.heap.push(Reverse((ng + estimate(&self.learned, n), Reverse(ng), ni)));
+                }
+            }
+        }
+        (SearchOutcome::Unreachable, expansions)
+    }
+
+    /// The compute spent so far.
+    pub fn compute(&self) -> Compute {
+        self.compute
+    }
+}
+
+impl Policy for Planner {
+    fn act(&mut self, view: &View<'_>) -> Action {
+        let here = view.level.agent();
+        self.compute.decisions += 1;
+        if let Some(&next) = self.plan.last() {
+            if Action::between(here, next).is_some() {
+                self.plan.pop();
+                return Action::between(here, next).expect("adjacent");
+            }
+            self.plan.clear();
+        }
+        let (outcome, expansions) = self.search(view.level, view.cue, here);
+        self.compute.expansions += expansions;
+        let step = match outcome {
+            SearchOutcome::Found { mut path } => {
+                path.reverse();
+                let step = path.pop();
+                self.plan = path;
+                step
+            }
+            SearchOutcome::Exhausted { path, f } => {
+                let i = view.level.index(here);
+                self.learned[i] = f;
+                path.first().copied()
+            }
+            SearchOutcome::Unreachable => None,
+        };
+        step.and_then(|next| Action::between(here, next)).unwrap_or(Action::Up)
+    }
+
+    fn compute(&self) -> Compute {
+        self.compute
+    }
+
+    fn reset(&mut self) {
+        self.forget_episode();
+    }
+}
+
+/// Reusable A* buffers: g values and parents, stamped per search so nothing is cleared per call.
+#[derive(Clone, Debug, Default)]
+struct SearchScratch {
+    g: Vec<u32>,
+    parent: Vec<u32>,
+    stamp: Vec<u32>,
+    current: u32,
+    heap: BinaryHeap<Reverse<(u32, Reverse<u32>, u32)>>,
+}
+
+impl SearchScratch {
+    fn prepare(&mut self, cells: usize) {
+        if self.g.len() != cells {
+            self.g = vec![UNSET; cells];
+            self.parent = vec![UNSET; cells];
+            self.stamp = vec![0; cells];
+            self.current = 0;
+        }
+        self.current = self.current.wrapping_add(1);
+        if self.current == 0 {
+            self.stamp.fill(0);
+            self.current = 1;
+        }
+        self.heap.clear();
+    }
+
+    fn g_of(&self, i: u32) -> u32 {
+        if self.stamp[i as usize] == self.current { self.g[i as usize] } else { UNSET }
+    }
+
+    fn open(&mut self, i: u32, g: u32, parent: u32) {
+        let i = i as usize;
+        self.stamp[i] = self.current;
+        self.g[i] = g;
+        self.parent[i] = parent;
+    }
+
+    /// Cells from the start (excluded) to `end` (included).
+    fn path_to(&self, level: &Level, end: u32) -> Vec<Pos> {
+        let mut path = Vec::new();
+        let mut i = end;
+        while self.parent[i as usize] != UNSET {
+            path.push(level.pos(i as usize));
+            i = self.parent[i as usize];
+        }
+        path.reverse();
+        path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::heuristic::Heuristic;
+
+    fn derived(h: Heuristic) -> Derived {
+        Derived { heuristic: h, cost: 0 }
+    }
+
+    const CORRIDOR: &str = "#########\n#A.....C#\n#.#####.#\n#...D...#\n#########\n";
+
+    #[test]
+    fn unbounded_search_finds_the_shortest_path() {
+        let level = Level::parse(CORRIDOR).unwrap();
+        let cue = DistanceField::from_sources(&level, level.positions_of(ObjectKind::Diamond));
+        for h in [Heuristic::Blind, Heuristic::relaxed(&level, ObjectKind::Cheese).heuristic] {
+            let mut p = Planner::new(ObjectKind::Cheese, derived(h), None);
+            let (out, _) = p.search(&level, &cue, level.agent());
+            match out {
+                SearchOutcome::Found { path } => {
+                    assert_eq!(path.len(), 6);
+                    assert_eq!(path.last(), Some(&Pos::new(1, 7)));
+                }
+                other => panic!("expected a path, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn relaxed_heuristic_expands_fewer_cells_than_blind_search() {
+        let level = Level::parse(CORRIDOR).unwrap();
+        let cue = DistanceField::from_sources(&level, []);
+        let mut blind = Planner::new(ObjectKind::Cheese, derived(Heuristic::Blind), None);
+        let mut relaxed = Planner::new(ObjectKind::Cheese, Heuristic::relaxed(&level, ObjectKind::Cheese), None);
+        let (_, eb) = blind.search(&level, &cue, level.agent());
+        let (_, er) = relaxed.search(&level, &cue, level.agent());
+        assert!(er < eb, "relaxed {er} vs blind {eb}");
+        // A perfect heuristic expands only the cells on the path before the goal.
+        let mut exact = Planner::new(ObjectKind::Cheese, Heuristic::field(&level, ObjectKind::Cheese), None);
+        let (_, ee) = exact.search(&level, &cue, level.agent());
+        assert_eq!(ee, 6);
+    }
+
+    #[test]
+    fn exhausted_budget_reports_the_best_frontier() {
+        let level = Level::parse(CORRIDOR).unwrap();
+        let cue = DistanceField::from_sources(&level, []);
+        let mut p = Planner::new(ObjectKind::Cheese, derived(Heuristic::Blind), Some(1));
+        let (out, e) = p.search(&level, &cue, level.agent());
+        assert_eq!(e, 1);
+        // Two neighbours at g = 1, h = 0: the lower cell index (1,2) wins the tie.
+        assert_eq!(out, SearchOutcome::Exhausted { path: vec![Pos::new(1, 2)], f: 1 });
+    }
+}

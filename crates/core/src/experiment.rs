@@ -1,0 +1,115 @@
+//! What an experiment declares, and the shape of what a run measures.
+
+use serde::{Serialize, de::DeserializeOwned};
+
+/// One experiment: a crux turned into a sweep (config grid x seeds), a measurement per cell of the
+/// sweep, and verdicts computed from the measurements.
+///
+/// The framework owns everything around it: resolving the config (defaults, file, `--set`), the sweep
+/// (parallel, deterministic, sharded, resumable), statistics, files and the report.
+pub trait Experiment: Send + Sync {
+    /// The resolved configuration. Every config has a top-level `seeds` key (the number of seeds);
+    /// unknown keys are rejected by the framework before `validate` is called.
+    type Config: Serialize + DeserializeOwned + Clone + Send + Sync;
+    /// One cell of the swept grid. Must serialize to a flat JSON object of scalars (string, number or
+    /// bool): its keys become columns of the CSV and of the report's tables.
+    type Condition: Serialize + DeserializeOwned + Clone + Send + Sync;
+
+    /// Short name used on the command line (`cruxlab run ID`).
+    fn id(&self) -> &'static str;
+    /// The claim under test, one line.
+    fn claim(&self) -> &'static str;
+    /// The model, the metrics and the anchors, a paragraph or two of plain text (the report's Setup).
+    fn model(&self) -> &'static str;
+    /// Defaults; `quick` gives a configuration sized to finish in seconds.
+    fn default_config(&self, quick: bool) -> Self::Config;
+    /// Number of seeds per condition.
+    fn seeds(&self, config: &Self::Config) -> u64;
+    /// Semantic checks beyond types (sizes odd, lists non-empty, ...). Err is (dotted key, message).
+    fn validate(&self, config: &Self::Config) -> Result<(), (String, String)>;
+    /// The swept grid, in a fixed order.
+    fn conditions(&self, config: &Self::Config) -> Vec<Self::Condition>;
+    /// Measure one condition under one seed: (metric name, value) pairs. Must depend only on its
+    /// arguments (no global state, no clock), so that runs are reproducible whatever the thread
+    /// count. A NaN value means "not applicable for this seed" and is left out of that metric's n.
+    fn measure(&self, config: &Self::Config, condition: &Self::Condition, seed: u64) -> Vec<(String, f64)>;
+    /// Verdicts computed from the summarised metrics.
+    fn verdicts(&self, config: &Self::Config, results: &Results) -> Vec<Verdict>;
+    /// The plots the report shows.
+    fn plots(&self, config: &Self::Config) -> Vec<PlotSpec>;
+}
+
+/// A metric summarised over seeds for one condition: mean with a 95% confidence interval.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MetricSummary {
+    pub metric: String,
+    pub condition: serde_json::Map<String, serde_json::Value>,
+    pub mean: f64,
+    /// `None` when n < 2 (no interval can be given).
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub n: usize,
+    /// Per-seed values in seed order (NaN values left out).
+    pub values: Vec<f64>,
+    /// The seeds the values belong to, in the same order (for paired comparisons).
+    pub seeds: Vec<u64>,
+}
+
+/// The outcome of testing one claim against the numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VerdictKind {
+    Supported,
+    Refuted,
+    Inconclusive,
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Verdict {
+    pub claim: String,
+    pub verdict: VerdictKind,
+    /// The numbers the verdict rests on, with their intervals and n.
+    pub evidence: String,
+}
+
+/// Everything a finished run measured: what results.json holds.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Results {
+    pub experiment: String,
+    pub config: serde_json::Value,
+    pub metrics: Vec<MetricSummary>,
+    pub verdicts: Vec<Verdict>,
+}
+
+impl Results {
+    /// The summary of `metric` under the condition whose keys match every `(key, value)` in `filter`;
+    /// `None` when no condition or more than one matches.
+    pub fn find(&self, metric: &str, filter: &[(&str, serde_json::Value)]) -> Option<&MetricSummary> {
+        let mut hits = self.select(metric, filter);
+        if hits.len() == 1 { hits.pop() } else { None }
+    }
+
+    /// Every summary of `metric` whose condition matches `filter`, in condition order.
+    pub fn select(&self, metric: &str, filter: &[(&str, serde_json::Value)]) -> Vec<&MetricSummary> {
+        self.metrics
+            .iter()
+            .filter(|m| m.metric == metric && filter.iter().all(|(k, v)| m.condition.get(*k) == Some(v)))
+            .collect()
+    }
+}
+
+/// A line plot: `metric` (y, mean with 95% CI error bars) against the numeric condition key `x`, one
+/// line per distinct value of the `series` keys, restricted to conditions matching `filter`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct PlotSpec {
+    /// File name inside the run folder, ending in `.svg`.
+    pub file: String,
+    pub title: String,
+    pub metric: String,
+    pub y_label: String,
+    pub x: String,
+    pub x_label: String,
+    pub log_x: bool,
+    pub series: Vec<String>,
+    pub filter: Vec<(String, serde_json::Value)>,
+}
