@@ -14,3 +14,4 @@ pub mod roster;
 pub use heuristic::{Derived, Heuristic, UNREACHABLE_ESTIMATE};
 pub use planner::{Planner, SearchOutcome};
 pub use policy::{Compute, Policy, View};
+pub use roster::AgentKind;

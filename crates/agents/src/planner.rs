@@ -7,12 +7,14 @@
 //! - If the search reaches a goal, the whole path is kept and followed at no further cost. With an
 //!   admissible, consistent heuristic (blind, relaxed, exact field) that path is optimal, so an
 //!   unbudgeted planner is plain A* (or breadth-first search when blind).
-//! - If the budget runs out first, the planner acts as LRTA* with an A* lookahead (Korf 1990; the
-//!   lookahead form as in Koenig & Sun's LSS-LRTA*): it moves one step toward the frontier cell with the
-//!   lowest f = g + h and raises its estimate of the current cell to that f. Learned estimates replace
-//!   the heuristic's for the rest of the episode, so a budgeted agent fills in the heuristic's
-//!   depressions (dead ends, a stale target) instead of circling forever; LRTA* reaches the goal in
-//!   any finite, connected state space whatever its starting estimates.
+//! - If the budget runs out first, the planner acts as LSS-LRTA* (Koenig & Sun 2009, real-time
+//!   search with a local search space): every cell the lookahead expanded has its estimate raised to
+//!   its distance, through expanded cells, to the frontier plus the frontier cell's estimate (a
+//!   Dijkstra sweep inward from the frontier), and the agent walks the path to the frontier cell with
+//!   the lowest f = g + h before searching again. Learned estimates replace the heuristic's for the
+//!   rest of the episode, so a budgeted agent fills in the heuristic's depressions (dead ends, a
+//!   stale target) instead of circling; LSS-LRTA* reaches the goal in any finite, connected state
+//!   space whatever its starting estimates. With a budget of one expansion it is Korf's LRTA*.
 //!
 //! Ties in f prefer the deeper cell, then the lower cell index, so every run is deterministic.
 
@@ -127,6 +129,7 @@ impl Planner {
                 return (SearchOutcome::Exhausted { path: s.path_to(level, i), f }, expansions);
             }
             s.heap.pop();
+            s.close(i);
             expansions += 1;
             for n in level.floor_neighbours(pos) {
                 let ni = level.index(n) as u32;
@@ -138,6 +141,43 @@ impl Planner {
             }
         }
         (SearchOutcome::Unreachable, expansions)
+    }
+
+    /// After an exhausted search: raise the estimate of every expanded cell to its distance through
+    /// expanded cells to the frontier plus that frontier cell's estimate (LSS-LRTA*'s update).
+    fn learn(&mut self, level: &Level, cue: &DistanceField) {
+        let s = &mut self.search;
+        let mut sweep: BinaryHeap<Reverse<(u32, u32)>> = BinaryHeap::new();
+        for &Reverse((f, Reverse(g), i)) in s.heap.iter() {
+            if g == s.g[i as usize] && !s.is_closed(i) {
+                sweep.push(Reverse((f - g, i)));
+            }
+        }
+        for &c in &s.closed {
+            s.g[c as usize] = UNSET; // reused as the new estimate of closed cells
+        }
+        while let Some(Reverse((v, i))) = sweep.pop() {
+            if s.is_closed(i) && v > s.g[i as usize] {
+                continue;
+            }
+            for n in level.floor_neighbours(level.pos(i as usize)) {
+                let ni = level.index(n) as u32;
+                if s.is_closed(ni) && s.g[ni as usize] > v + 1 {
+                    s.g[ni as usize] = v + 1;
+                    sweep.push(Reverse((v + 1, ni)));
+                }
+            }
+        }
+        for &c in &s.closed {
+            let new = s.g[c as usize];
+            if new != UNSET {
+                let old = match self.learned[c as usize] {
+                    UNSET => self.heuristic.estimate(level.pos(c as usize), cue),
+                    l => l,
+                };
+                self.learned[c as usize] = old.max(new);
+            }
+        }
     }
 
     /// The compute spent so far.
@@ -166,10 +206,12 @@ impl Policy for Planner {
                 self.plan = path;
                 step
             }
-            SearchOutcome::Exhausted { path, f } => {
-                let i = view.level.index(here);
-                self.learned[i] = f;
-                path.first().copied()
+            SearchOutcome::Exhausted { mut path, .. } => {
+                self.learn(view.level, view.cue);
+                path.reverse();
+                let step = path.pop();
+                self.plan = path;
+                step
             }
             SearchOutcome::Unreachable => None,
         };
@@ -191,6 +233,9 @@ struct SearchScratch {
     g: Vec<u32>,
     parent: Vec<u32>,
     stamp: Vec<u32>,
+    /// Cells expanded by the current search, and their stamp.
+    closed: Vec<u32>,
+    closed_stamp: Vec<u32>,
     current: u32,
     heap: BinaryHeap<Reverse<(u32, Reverse<u32>, u32)>>,
 }
@@ -201,14 +246,26 @@ impl SearchScratch {
             self.g = vec![UNSET; cells];
             self.parent = vec![UNSET; cells];
             self.stamp = vec![0; cells];
+            self.closed_stamp = vec![0; cells];
             self.current = 0;
         }
         self.current = self.current.wrapping_add(1);
         if self.current == 0 {
             self.stamp.fill(0);
+            self.closed_stamp.fill(0);
             self.current = 1;
         }
         self.heap.clear();
+        self.closed.clear();
+    }
+
+    fn close(&mut self, i: u32) {
+        self.closed_stamp[i as usize] = self.current;
+        self.closed.push(i);
+    }
+
+    fn is_closed(&self, i: u32) -> bool {
+        self.closed_stamp[i as usize] == self.current
     }
 
     fn g_of(&self, i: u32) -> u32 {

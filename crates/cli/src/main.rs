@@ -185,7 +185,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                 (Some(path), _) => read_level(&path)?,
                 (None, Some(spec)) => {
                     let spec: LevelSpec =
-                        spec.parse().map_err(|e: String| input_error(format!("--generate {spec}: {e}")))?;
+                        spec.parse().map_err(|e: cruxlab_grid::LevelSpecError| input_error(format!("--generate {spec}: {e}")))?;
                     spec.generate(seed)
                 }
                 (None, None) => unreachable!("clap requires a level or --generate"),
@@ -198,8 +198,8 @@ fn dispatch(cli: Cli) -> Result<()> {
                             level.positions_of(cruxlab_grid::ObjectKind::CUE_SOURCE),
                         )
                     });
-                    let image = cruxlab_grid::render_png(&level, cue_field.as_ref(), 24);
-                    cruxlab_grid::save_png(&image, &path).with_context(|| format!("writing {}", path.display()))?;
+                    cruxlab_grid::save_png(&level, cue_field.as_ref(), 24, &path)
+                        .with_context(|| format!("writing {}", path.display()))?;
                     println!("wrote {}", path.display());
                 }
                 None => print!("{}", level.to_text()),

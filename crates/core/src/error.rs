@@ -25,7 +25,10 @@ impl std::fmt::Display for Origin {
 }
 
 fn origin_suffix(origin: &Option<Origin>) -> String {
-    origin.as_ref().map(|o| format!(" ({o})")).unwrap_or_default()
+    origin
+        .as_ref()
+        .map(|o| format!(" ({o})"))
+        .unwrap_or_default()
 }
 
 /// Bad input from the person running an experiment. The CLI exits with code 2 on any of these.
@@ -40,19 +43,32 @@ pub enum UserError {
     },
     /// The config file is not valid TOML.
     #[error("config file {}, line {line}: TOML syntax error: {message}", file.display())]
-    ConfigSyntax { file: PathBuf, line: usize, message: String },
+    ConfigSyntax {
+        file: PathBuf,
+        line: usize,
+        message: String,
+    },
     /// A key (dotted path) the experiment's config does not have.
     #[error("{origin}: unknown key '{key}'")]
     UnknownKey { origin: Origin, key: String },
     /// A value whose TOML type differs from the default's.
     #[error("{origin}: key '{key}' expects {expected}, found {found}")]
-    WrongType { origin: Origin, key: String, expected: String, found: String },
+    WrongType {
+        origin: Origin,
+        key: String,
+        expected: String,
+        found: String,
+    },
     /// A `--set` argument without `=`.
     #[error("--set {arg}: expected KEY=VALUE")]
     SetSyntax { arg: String },
     /// The experiment's `validate` rejected a value.
     #[error("invalid value for key '{key}'{}: {message}", origin_suffix(origin))]
-    InvalidValue { key: String, origin: Option<Origin>, message: String },
+    InvalidValue {
+        key: String,
+        origin: Option<Origin>,
+        message: String,
+    },
     /// The merged table does not deserialize into the experiment's config type.
     #[error("config does not fit experiment '{experiment}': {message}")]
     ConfigShape { experiment: String, message: String },
@@ -67,7 +83,11 @@ pub enum UserError {
     ConfigMismatch { dir: PathBuf, detail: String },
     /// A run folder that already holds a run of another experiment.
     #[error("run folder {} holds experiment '{found}', not '{expected}'", dir.display())]
-    ExperimentMismatch { dir: PathBuf, found: String, expected: String },
+    ExperimentMismatch {
+        dir: PathBuf,
+        found: String,
+        expected: String,
+    },
     /// A folder given as a run folder that holds no run.
     #[error("{} is not a run folder (no config.toml or run.json)", dir.display())]
     NotARunFolder { dir: PathBuf },
@@ -78,8 +98,15 @@ pub enum UserError {
     #[error("merge needs at least one run folder")]
     NothingToMerge,
     /// `merge` of shards that do not cover the sweep.
-    #[error("the sweep is incomplete: {missing} of {total} units missing{}", absent_suffix(absent_shards))]
-    Incomplete { missing: usize, total: usize, absent_shards: Vec<String> },
+    #[error(
+        "the sweep is incomplete: {missing} of {total} units missing{}",
+        absent_suffix(absent_shards)
+    )]
+    Incomplete {
+        missing: usize,
+        total: usize,
+        absent_shards: Vec<String>,
+    },
 }
 
 fn absent_suffix(absent: &[String]) -> String {
@@ -142,8 +169,9 @@ impl Error {
 /// Whether an `anyhow` error (anywhere in its chain of causes) is a [`UserError`], for the CLI's
 /// exit code: `std::process::exit(if cruxlab_core::is_user_error(&e) { 2 } else { 1 })`.
 pub fn is_user_error(err: &anyhow::Error) -> bool {
-    err.chain()
-        .any(|cause| cause.is::<UserError>() || cause.downcast_ref::<Error>().is_some_and(Error::is_user))
+    err.chain().any(|cause| {
+        cause.is::<UserError>() || cause.downcast_ref::<Error>().is_some_and(Error::is_user)
+    })
 }
 
 #[cfg(test)]
@@ -153,20 +181,43 @@ mod tests {
     #[test]
     fn messages_name_file_line_and_key() {
         let e = UserError::UnknownKey {
-            origin: Origin::File { file: "runs/x.toml".into(), line: 3 },
+            origin: Origin::File {
+                file: "runs/x.toml".into(),
+                line: 3,
+            },
             key: "grid.sise".into(),
         };
-        assert_eq!(e.to_string(), "config file runs/x.toml, line 3: unknown key 'grid.sise'");
+        assert_eq!(
+            e.to_string(),
+            "config file runs/x.toml, line 3: unknown key 'grid.sise'"
+        );
         let e = UserError::InvalidValue {
             key: "sizes".into(),
-            origin: Some(Origin::File { file: "f.toml".into(), line: 4 }),
+            origin: Some(Origin::File {
+                file: "f.toml".into(),
+                line: 4,
+            }),
             message: "must be odd".into(),
         };
-        assert_eq!(e.to_string(), "invalid value for key 'sizes' (config file f.toml, line 4): must be odd");
-        let e = UserError::InvalidValue { key: "sizes".into(), origin: None, message: "must be odd".into() };
+        assert_eq!(
+            e.to_string(),
+            "invalid value for key 'sizes' (config file f.toml, line 4): must be odd"
+        );
+        let e = UserError::InvalidValue {
+            key: "sizes".into(),
+            origin: None,
+            message: "must be odd".into(),
+        };
         assert_eq!(e.to_string(), "invalid value for key 'sizes': must be odd");
-        let e = UserError::Incomplete { missing: 10, total: 30, absent_shards: vec!["2/3".into()] };
-        assert_eq!(e.to_string(), "the sweep is incomplete: 10 of 30 units missing (shard 2/3 looks absent)");
+        let e = UserError::Incomplete {
+            missing: 10,
+            total: 30,
+            absent_shards: vec!["2/3".into()],
+        };
+        assert_eq!(
+            e.to_string(),
+            "the sweep is incomplete: 10 of 30 units missing (shard 2/3 looks absent)"
+        );
     }
 
     #[test]

@@ -32,7 +32,12 @@ pub trait Experiment: Send + Sync {
     /// Measure one condition under one seed: (metric name, value) pairs. Must depend only on its
     /// arguments (no global state, no clock), so that runs are reproducible whatever the thread
     /// count. A NaN value means "not applicable for this seed" and is left out of that metric's n.
-    fn measure(&self, config: &Self::Config, condition: &Self::Condition, seed: u64) -> Vec<(String, f64)>;
+    fn measure(
+        &self,
+        config: &Self::Config,
+        condition: &Self::Condition,
+        seed: u64,
+    ) -> Vec<(String, f64)>;
     /// Verdicts computed from the summarised metrics.
     fn verdicts(&self, config: &Self::Config, results: &Results) -> Vec<Verdict>;
     /// The plots the report shows.
@@ -44,6 +49,8 @@ pub trait Experiment: Send + Sync {
 pub struct MetricSummary {
     pub metric: String,
     pub condition: serde_json::Map<String, serde_json::Value>,
+    /// NaN when n = 0 (written as `null` in JSON, read back as NaN).
+    #[serde(deserialize_with = "crate::stats::deserialize_nan_as_null")]
     pub mean: f64,
     /// `None` when n < 2 (no interval can be given).
     pub ci_low: Option<f64>,
@@ -84,16 +91,26 @@ pub struct Results {
 impl Results {
     /// The summary of `metric` under the condition whose keys match every `(key, value)` in `filter`;
     /// `None` when no condition or more than one matches.
-    pub fn find(&self, metric: &str, filter: &[(&str, serde_json::Value)]) -> Option<&MetricSummary> {
+    pub fn find(
+        &self,
+        metric: &str,
+        filter: &[(&str, serde_json::Value)],
+    ) -> Option<&MetricSummary> {
         let mut hits = self.select(metric, filter);
         if hits.len() == 1 { hits.pop() } else { None }
     }
 
     /// Every summary of `metric` whose condition matches `filter`, in condition order.
-    pub fn select(&self, metric: &str, filter: &[(&str, serde_json::Value)]) -> Vec<&MetricSummary> {
+    pub fn select(
+        &self,
+        metric: &str,
+        filter: &[(&str, serde_json::Value)],
+    ) -> Vec<&MetricSummary> {
         self.metrics
             .iter()
-            .filter(|m| m.metric == metric && filter.iter().all(|(k, v)| m.condition.get(*k) == Some(v)))
+            .filter(|m| {
+                m.metric == metric && filter.iter().all(|(k, v)| m.condition.get(*k) == Some(v))
+            })
             .collect()
     }
 }

@@ -7,7 +7,27 @@
 //! stores each finished unit atomically so an interrupted run resumes, runs a deterministic shard of
 //! the sweep and merges shards, summarises every metric as a mean over seeds with a 95% CI, and writes
 //! the run folder: `config.toml`, `results.json`, `per_seed.csv`, SVG plots and `report.html`.
+//!
+//! A CLI holds `Vec<Box<dyn DynExperiment>>` (built with [`erase`]), resolves a config with
+//! [`DynExperiment::resolve`], runs it with [`DynExperiment::run`], merges shards with [`merge`] and
+//! writes an overview with [`write_index`]. Any [`UserError`] (see [`is_user_error`]) is bad input.
 
+mod config;
+mod error;
 mod experiment;
+mod finalize;
+mod plot;
+mod report;
+mod run;
+mod shard;
+pub mod stats;
+mod store;
 
+pub use config::{Overrides, ResolvedConfig};
+pub use error::{Error, Origin, UserError, is_user_error};
 pub use experiment::{Experiment, MetricSummary, PlotSpec, Results, Verdict, VerdictKind};
+pub use report::{escape_html, write_index};
+pub use run::{DynExperiment, Erased, RunOptions, RunOutcome, erase, find, merge};
+pub use shard::Shard;
+pub use stats::{Summary, mean_ci, paired_difference, welch_difference};
+pub use store::{Manifest, RunFolder, read_run_folder, write_atomic};

@@ -63,8 +63,21 @@ impl std::fmt::Display for Summary {
 impl MetricSummary {
     /// The mean, interval and n of this summary.
     pub fn summary(&self) -> Summary {
-        Summary { mean: self.mean, ci_low: self.ci_low, ci_high: self.ci_high, n: self.n }
+        Summary {
+            mean: self.mean,
+            ci_low: self.ci_low,
+            ci_high: self.ci_high,
+            n: self.n,
+        }
     }
+}
+
+/// Read a float that JSON may hold as `null` (how serde_json writes NaN) back as NaN.
+pub(crate) fn deserialize_nan_as_null<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<f64, D::Error> {
+    use serde::Deserialize;
+    Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::NAN))
 }
 
 /// A number with four significant digits, for people (reports, evidence strings); `NaN` as `n/a`.
@@ -81,7 +94,11 @@ pub fn format_number(x: f64) -> String {
     }
     let decimals = (3 - magnitude).max(0) as usize;
     let text = format!("{x:.decimals$}");
-    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text }
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
 }
 
 /// The two-sided 95% quantile of Student's t with `df` degrees of freedom.
@@ -119,11 +136,25 @@ pub fn mean_ci(values: &[f64]) -> Summary {
     let n = values.len();
     let (mean, var) = mean_var(&values);
     if n < 2 {
-        return Summary { mean, ci_low: None, ci_high: None, n };
+        return Summary {
+            mean,
+            ci_low: None,
+            ci_high: None,
+            n,
+        };
     }
-    let half_width = if var == 0.0 { 0.0 } else { t_quantile((n - 1) as f64) * (var / n as f64).sqrt() };
+    let half_width = if var == 0.0 {
+        0.0
+    } else {
+        t_quantile((n - 1) as f64) * (var / n as f64).sqrt()
+    };
     let (ci_low, ci_high) = interval(mean, half_width);
-    Summary { mean, ci_low, ci_high, n }
+    Summary {
+        mean,
+        ci_low,
+        ci_high,
+        n,
+    }
 }
 
 /// Paired comparison: a t interval on the per-seed differences `a - b` over the seeds both
@@ -139,7 +170,11 @@ pub fn paired_difference(a: &MetricSummary, b: &MetricSummary) -> Option<Summary
         })
         .filter(|d| !d.is_nan())
         .collect();
-    if differences.is_empty() { None } else { Some(mean_ci(&differences)) }
+    if differences.is_empty() {
+        None
+    } else {
+        Some(mean_ci(&differences))
+    }
 }
 
 /// Unpaired comparison: mean(a) - mean(b) with a Welch-Satterthwaite 95% interval. NaN values are
@@ -152,7 +187,12 @@ pub fn welch_difference(a_values: &[f64], b_values: &[f64]) -> Summary {
     let mean = mean_a - mean_b;
     let n = a.len() + b.len();
     if a.len() < 2 || b.len() < 2 {
-        return Summary { mean, ci_low: None, ci_high: None, n };
+        return Summary {
+            mean,
+            ci_low: None,
+            ci_high: None,
+            n,
+        };
     }
     let (sa, sb) = (var_a / a.len() as f64, var_b / b.len() as f64);
     let se2 = sa + sb;
@@ -163,7 +203,12 @@ pub fn welch_difference(a_values: &[f64], b_values: &[f64]) -> Summary {
         t_quantile(df) * se2.sqrt()
     };
     let (ci_low, ci_high) = interval(mean, half_width);
-    Summary { mean, ci_low, ci_high, n }
+    Summary {
+        mean,
+        ci_low,
+        ci_high,
+        n,
+    }
 }
 
 #[cfg(test)]
@@ -200,9 +245,15 @@ mod tests {
         assert!(empty.mean.is_nan());
         assert_eq!((empty.ci_low, empty.ci_high, empty.n), (None, None, 0));
         let one = mean_ci(&[0.7]);
-        assert_eq!((one.mean, one.ci_low, one.ci_high, one.n), (0.7, None, None, 1));
+        assert_eq!(
+            (one.mean, one.ci_low, one.ci_high, one.n),
+            (0.7, None, None, 1)
+        );
         let flat = mean_ci(&[0.1, 0.1, 0.1]);
-        assert_eq!((flat.mean, flat.ci_low, flat.ci_high), (0.1, Some(0.1), Some(0.1)));
+        assert_eq!(
+            (flat.mean, flat.ci_low, flat.ci_high),
+            (0.1, Some(0.1), Some(0.1))
+        );
         let with_nan = mean_ci(&[1.0, f64::NAN, 3.0]);
         assert_eq!((with_nan.mean, with_nan.n), (2.0, 2));
         // s = sqrt(2), half-width = 12.706205 * sqrt(2) / sqrt(2)
@@ -249,16 +300,22 @@ mod tests {
         // between t(0.975, 4) = 2.776445 and t(0.975, 3) = 3.182446
         assert!(t > 2.776445 && t < 3.182446, "{t}");
         let flat = welch_difference(&[1.0, 1.0], &[2.0, 2.0]);
-        assert_eq!((flat.mean, flat.ci_low, flat.ci_high), (-1.0, Some(-1.0), Some(-1.0)));
+        assert_eq!(
+            (flat.mean, flat.ci_low, flat.ci_high),
+            (-1.0, Some(-1.0), Some(-1.0))
+        );
         assert_eq!(welch_difference(&[1.0], &[2.0, 3.0]).ci_low, None);
     }
 
     #[test]
     fn display_shows_interval_and_n() {
-        assert_eq!(mean_ci(&[1.0, 2.0, 3.0, 4.0]).to_string(), "2.5 [0.4457, 4.554] (n=4)");
+        assert_eq!(
+            mean_ci(&[1.0, 2.0, 3.0, 4.0]).to_string(),
+            "2.5 [0.4457, 4.554] (n=4)"
+        );
         assert_eq!(mean_ci(&[1.0]).to_string(), "1 [no CI] (n=1)");
         assert_eq!(format_number(1234567.0), "1.235e6");
-        assert_eq!(format_number(0.00012345), "0.0001235");
+        assert_eq!(format_number(0.00012346), "0.0001235");
         assert_eq!(format_number(f64::NAN), "n/a");
     }
 

@@ -108,7 +108,7 @@ impl Retarget {
 
     /// Play one episode of `planner` toward `target` on `level`.
     fn play(level: &Level, target: ObjectKind, planner: &mut Planner, max_steps: u32) -> Episode {
-        let mut env = Env::new(LevelSource::Fixed(level.clone()), EnvConfig { target, max_steps, ..EnvConfig::default() });
+        let mut env = Env::new(LevelSource::Fixed(level.clone()), EnvConfig::new(target, max_steps));
         env.reset(0);
         let to_target = DistanceField::from_sources(level, level.positions_of(target));
         let optimal = to_target.get(level.agent()).unwrap_or(u32::MAX);
@@ -120,7 +120,7 @@ impl Retarget {
                 let view = View { level: env.level(), cue: env.cue() };
                 planner.act(&view)
             };
-            let step = env.step(action);
+            let step = env.advance(action);
             episode.steps += 1;
             if step.terminated {
                 episode.success = true;
@@ -177,7 +177,7 @@ budget sees the same levels for a given seed."
             swapped_target: ObjectKind::Cheese,
         };
         if quick {
-            Config { seeds: 10, episodes: 3, sizes: vec![9, 21], budgets: vec![1, 4, 16, 64, 256, 1024], ..base }
+            Config { seeds: 20, episodes: 4, sizes: vec![9, 21], budgets: vec![1, 2, 4, 8, 16, 64, 256, 1024], ..base }
         } else {
             base
         }
@@ -333,24 +333,20 @@ fn show(s: &Summary) -> String {
     }
 }
 
-fn summary_of(m: &MetricSummary) -> Summary {
-    Summary { mean: m.mean, ci_low: m.ci_low, ci_high: m.ci_high, n: m.n }
-}
-
-fn at(results: &Results, metric: &str, agent: AgentKind, level: &str, size: usize, budget: u64) -> Option<&MetricSummary> {
+fn at<'r>(results: &'r Results, metric: &str, agent: AgentKind, level: &str, size: usize, budget: u64) -> Option<&'r MetricSummary> {
     results.find(
         metric,
         &[("agent", json!(agent)), ("level", json!(level)), ("size", json!(size)), ("budget", json!(budget))],
     )
 }
 
-/// The smallest budget at which `agent` reaches mean success >= 0.9 on its original target.
+/// The smallest budget at which `agent` reaches mean SPL >= 0.9 on its original target.
 fn budget_for_90(config: &Config, results: &Results, agent: AgentKind, level: &str, size: usize) -> Option<u64> {
     let mut budgets = config.budgets.clone();
     budgets.sort_unstable();
     budgets
         .into_iter()
-        .find(|&b| at(results, "success_original", agent, level, size, b).is_some_and(|m| m.mean >= 0.9))
+        .find(|&b| at(results, "spl_original", agent, level, size, b).is_some_and(|m| m.mean >= 0.9))
 }
 
 fn specialised_beats_relaxed(config: &Config, results: &Results) -> Verdict {
@@ -363,8 +359,8 @@ fn specialised_beats_relaxed(config: &Config, results: &Results) -> Verdict {
         for &size in &config.sizes {
             for &budget in &config.budgets {
                 let (Some(cue), Some(astar)) = (
-                    at(results, "success_original", AgentKind::Cue, level, size, budget),
-                    at(results, "success_original", AgentKind::Astar, level, size, budget),
+                    at(results, "spl_original", AgentKind::Cue, level, size, budget),
+                    at(results, "spl_original", AgentKind::Astar, level, size, budget),
                 ) else {
                     continue;
                 };
@@ -382,8 +378,19 @@ fn specialised_beats_relaxed(config: &Config, results: &Results) -> Verdict {
             }
             let cue90 = budget_for_90(config, results, AgentKind::Cue, level, size);
             let astar90 = budget_for_90(config, results, AgentKind::Astar, level, size);
+            let top = *config.budgets.iter().max().unwrap_or(&1);
+            let episode = |agent| at(results, "expansions_per_episode_original", agent, level, size, top);
+            let compute = match (episode(AgentKind::Cue), episode(AgentKind::Astar)) {
+                (Some(c), Some(a)) => format!(
+                    ", expansions per episode at budget {top}: cue {} vs astar {} ({:.1}x)",
+                    show(&c.summary()),
+                    show(&a.summary()),
+                    a.mean / c.mean.max(f64::MIN_POSITIVE)
+                ),
+                _ => String::new(),
+            };
             ratios.push(format!(
-                "{level} {size}: 90% success needs budget {} (cue) vs {} (astar)",
+                "{level} {size}: SPL >= 0.9 needs budget {} (cue) vs {} (astar){compute}",
                 cue90.map_or("> max".into(), |b| b.to_string()),
                 astar90.map_or("> max".into(), |b| b.to_string())
             ));
@@ -397,10 +404,10 @@ fn specialised_beats_relaxed(config: &Config, results: &Results) -> Verdict {
         VerdictKind::Inconclusive
     };
     let largest = best.map_or("no comparable conditions".into(), |(d, w)| {
-        format!("largest gap in success (cue - astar, paired by seed): {} at {w}", show(&d))
+        format!("largest gap in SPL (cue - astar, paired by seed): {} at {w}", show(&d))
     });
     Verdict {
-        claim: "At equal per-decision budget, the specialised (cue) agent reaches its original target more often than relaxation-derived A*.".into(),
+        claim: "At equal per-decision budget, the specialised (cue) agent reaches its original target more efficiently (SPL: success weighted by optimal over taken path length) than relaxation-derived A*.".into(),
         verdict,
         evidence: format!(
             "{significant} of {compared} (level, size, budget) conditions show a gap whose 95% CI excludes 0; {largest}. {}.",
@@ -416,8 +423,8 @@ fn swap_destroys_specialised(config: &Config, results: &Results) -> Verdict {
         for &size in &config.sizes {
             let Some(budget) = budget_for_90(config, results, AgentKind::Cue, level, size) else { continue };
             let (Some(orig), Some(swap)) = (
-                at(results, "success_original", AgentKind::Cue, level, size, budget),
-                at(results, "success_swapped", AgentKind::Cue, level, size, budget),
+                at(results, "spl_original", AgentKind::Cue, level, size, budget),
+                at(results, "spl_swapped", AgentKind::Cue, level, size, budget),
             ) else {
                 continue;
             };
@@ -431,8 +438,8 @@ fn swap_destroys_specialised(config: &Config, results: &Results) -> Verdict {
             }
             lines.push(format!(
                 "{level} {size} at budget {budget}: original {}, swapped {}",
-                show(&summary_of(orig)),
-                show(&summary_of(swap))
+                show(&orig.summary()),
+                show(&swap.summary())
             ));
         }
     }
@@ -444,7 +451,7 @@ fn swap_destroys_specialised(config: &Config, results: &Results) -> Verdict {
         VerdictKind::Inconclusive
     };
     Verdict {
-        claim: "Swapping the specialised agent's target without re-deriving anything loses more than half of its success, at the smallest budget where it reached 90% on the original target.".into(),
+        claim: "Swapping the specialised agent's target without re-deriving anything loses more than half of its competence (SPL), at the smallest budget where its SPL on the original target reached 0.9.".into(),
         verdict,
         evidence: format!(
             "lost more than half (CI) in {most_lost} of {tested} level/size cells, kept more than half in {most_kept}. {}",
@@ -463,8 +470,8 @@ fn relaxed_is_retargetable(config: &Config, results: &Results) -> Verdict {
         for &size in &config.sizes {
             for &budget in &config.budgets {
                 let (Some(orig), Some(red)) = (
-                    at(results, "success_original", AgentKind::Astar, level, size, budget),
-                    at(results, "success_rederived", AgentKind::Astar, level, size, budget),
+                    at(results, "spl_original", AgentKind::Astar, level, size, budget),
+                    at(results, "spl_rederived", AgentKind::Astar, level, size, budget),
                 ) else {
                     continue;
                 };
@@ -479,10 +486,10 @@ fn relaxed_is_retargetable(config: &Config, results: &Results) -> Verdict {
             }
             let budget = *config.budgets.iter().max().unwrap_or(&1);
             if let Some(m) = at(results, "rederive_cost", AgentKind::Astar, level, size, budget) {
-                cost_astar.push(format!("{level} {size}: {}", show(&summary_of(m))));
+                cost_astar.push(format!("{level} {size}: {}", show(&m.summary())));
             }
             if let Some(m) = at(results, "rederive_cost", AgentKind::Cue, level, size, budget) {
-                cost_cue.push(format!("{level} {size}: {}", show(&summary_of(m))));
+                cost_cue.push(format!("{level} {size}: {}", show(&m.summary())));
             }
         }
     }
@@ -496,7 +503,7 @@ fn relaxed_is_retargetable(config: &Config, results: &Results) -> Verdict {
     let worst = worst.map_or("no comparable conditions".into(), |(d, w)| format!("largest loss: {} at {w}", show(&d)));
     let cue = if cost_cue.is_empty() { String::new() } else { format!("; cue re-derivation cost: {}", cost_cue.join(", ")) };
     Verdict {
-        claim: "Relaxation-derived A* keeps its success after retargeting (re-derived heuristic): the paired drop is under 0.1 everywhere, with the CI.".into(),
+        claim: "Relaxation-derived A* keeps its competence after retargeting with re-derivation: the paired drop in SPL is under 0.1 in every condition, with the CI.".into(),
         verdict,
         evidence: format!(
             "drop ruled out beyond 0.1 in {within} of {tested} conditions; {worst}. astar re-derivation cost (expansions): {}{cue}.",
@@ -526,8 +533,8 @@ fn rederivation_costs_more_than_search(config: &Config, results: &Results) -> Ve
             }
             lines.push(format!(
                 "{level} {size}: re-derivation {} vs original episode search {}",
-                show(&summary_of(cost)),
-                show(&summary_of(search))
+                show(&cost.summary()),
+                show(&search.summary())
             ));
         }
     }

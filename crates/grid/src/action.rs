@@ -36,6 +36,8 @@ impl Action {
 
     /// The move that takes `from` to the adjacent cell `to`, if they are adjacent.
     pub fn between(from: Pos, to: Pos) -> Option<Action> {
-        Action::MOVES.into_iter().find(|a| a.apply(from) == Some(to))
+        Action::MOVES
+            .into_iter()
+            .find(|a| a.apply(from) == Some(to))
     }
 }

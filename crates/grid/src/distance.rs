@@ -42,17 +42,30 @@ impl DistanceField {
                 }
             }
         }
-        DistanceField { width: level.width(), dist, expansions }
+        DistanceField {
+            width: level.width(),
+            dist,
+            expansions,
+        }
     }
 
     /// A field over no cells, to be filled later with [`DistanceField::refill`].
     pub(crate) fn empty() -> DistanceField {
-        DistanceField { width: 1, dist: Vec::new(), expansions: 0 }
+        DistanceField {
+            width: 1,
+            dist: Vec::new(),
+            expansions: 0,
+        }
     }
 
     /// Regrow this field in place for `level` (same result as [`DistanceField::from_sources`]),
     /// reusing its storage and the caller's `queue`, so a batched reset allocates nothing.
-    pub(crate) fn refill(&mut self, level: &Level, sources: impl IntoIterator<Item = Pos>, queue: &mut Vec<u32>) {
+    pub(crate) fn refill(
+        &mut self,
+        level: &Level,
+        sources: impl IntoIterator<Item = Pos>,
+        queue: &mut Vec<u32>,
+    ) {
         let width = level.width();
         let walls = level.walls();
         self.width = width;

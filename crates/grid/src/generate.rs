@@ -69,7 +69,9 @@ pub fn rooms(size: usize, obstacle_density: f64, rng: &mut impl Rng) -> Level {
 /// Put the agent and one object of each kind in `kinds` on distinct random floor cells.
 ///
 /// Cells already holding an object are avoided, so existing objects stay where they are. The agent is
-/// drawn first, then the objects in the order given.
+/// drawn first, then the objects in the order given; afterwards the level's objects are listed in
+/// row-major order of their cells (the order [`Level::parse`] gives), so
+/// `Level::parse(&level.to_text())` equals the level.
 ///
 /// # Panics
 /// If the level has fewer free floor cells than `kinds.len() + 1`.
@@ -100,6 +102,7 @@ fn scatter_with(level: &mut Level, kinds: &[ObjectKind], rng: &mut impl Rng, cel
     for (kind, &cell) in kinds.iter().zip(&cells[1..]) {
         level.place(*kind, level.pos(cell as usize));
     }
+    level.sort_objects();
 }
 
 /// The randomized depth-first backtracker, writing into `level`'s storage.
@@ -153,7 +156,16 @@ fn carve_maze(level: &mut Level, size: usize, rng: &mut impl Rng, stack: &mut Ve
 }
 
 /// Offsets of the eight cells around a cell, in cyclic order starting north, going clockwise.
-const RING: [(isize, isize); 8] = [(-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1)];
+const RING: [(isize, isize); 8] = [
+    (-1, 0),
+    (-1, 1),
+    (0, 1),
+    (1, 1),
+    (1, 0),
+    (1, -1),
+    (0, -1),
+    (-1, -1),
+];
 
 /// Whether walling off interior cell `i` keeps the rest of the floor connected (sufficient test):
 /// its floor orthogonal neighbours all lie on one cyclic run of floor cells around it.
@@ -187,8 +199,17 @@ fn is_simple(walls: &[bool], width: usize, i: usize) -> bool {
     runs_with_neighbour <= 1
 }
 
-fn build_rooms(level: &mut Level, size: usize, density: f64, rng: &mut impl Rng, cells: &mut Vec<u32>) {
-    assert!(size >= MIN_SIZE, "a room needs a size of at least {MIN_SIZE}, got {size}");
+fn build_rooms(
+    level: &mut Level,
+    size: usize,
+    density: f64,
+    rng: &mut impl Rng,
+    cells: &mut Vec<u32>,
+) {
+    assert!(
+        size >= MIN_SIZE,
+        "a room needs a size of at least {MIN_SIZE}, got {size}"
+    );
     assert!(
         density.is_finite() && (0.0..=1.0).contains(&density),
         "obstacle density must lie in [0, 1], got {density}"
@@ -218,7 +239,10 @@ fn build_rooms(level: &mut Level, size: usize, density: f64, rng: &mut impl Rng,
             placed += 1;
         }
     }
-    let first_floor = walls.iter().position(|w| !w).expect("rooms keep at least four floor cells");
+    let first_floor = walls
+        .iter()
+        .position(|w| !w)
+        .expect("rooms keep at least four floor cells");
     let agent = level.pos(first_floor);
     level.set_agent(agent);
 }
@@ -245,7 +269,12 @@ impl Workspace {
 
     /// Grow the cue field (distance to the nearest cue-source object) of the current level.
     pub(crate) fn compute_cue(&mut self) {
-        let sources = self.level.objects().iter().filter(|o| o.kind == ObjectKind::CUE_SOURCE).map(|o| o.pos);
+        let sources = self
+            .level
+            .objects()
+            .iter()
+            .filter(|o| o.kind == ObjectKind::CUE_SOURCE)
+            .map(|o| o.pos);
         self.cue.refill(&self.level, sources, &mut self.queue);
     }
 }
@@ -270,7 +299,11 @@ pub enum LevelSpecError {
     #[error("level spec '{0}' has no size (expected e.g. 'maze:13' or 'rooms:15:0.2')")]
     MissingSize(String),
     #[error("level spec '{spec}': '{field}' is not a valid {what}")]
-    BadNumber { spec: String, field: String, what: &'static str },
+    BadNumber {
+        spec: String,
+        field: String,
+        what: &'static str,
+    },
     #[error("level spec '{0}' has too many ':'-separated parts")]
     TooManyParts(String),
     #[error("maze size must be odd (walls sit at even coordinates, cells at odd ones), got {0}")]
@@ -335,7 +368,9 @@ impl LevelSpec {
         let Workspace { level, scratch, .. } = workspace;
         match *self {
             LevelSpec::Maze { size } => carve_maze(level, size, &mut rng, scratch),
-            LevelSpec::Rooms { size, density } => build_rooms(level, size, density, &mut rng, scratch),
+            LevelSpec::Rooms { size, density } => {
+                build_rooms(level, size, density, &mut rng, scratch)
+            }
         }
         scatter_with(level, &ObjectKind::ALL, &mut rng, scratch);
     }
@@ -351,7 +386,9 @@ impl FromStr for LevelSpec {
         if kind != "maze" && kind != "rooms" {
             return Err(LevelSpecError::UnknownKind(kind.to_string()));
         }
-        let size_text = parts.next().ok_or_else(|| LevelSpecError::MissingSize(text.to_string()))?;
+        let size_text = parts
+            .next()
+            .ok_or_else(|| LevelSpecError::MissingSize(text.to_string()))?;
         let size: usize = size_text.parse().map_err(|_| LevelSpecError::BadNumber {
             spec: text.to_string(),
             field: size_text.to_string(),
@@ -415,7 +452,12 @@ mod tests {
         assert_eq!(level.floor_cells(), 7);
         assert_eq!(level.agent(), Pos::new(1, 1));
         assert!(level.objects().is_empty());
-        for p in [Pos::new(1, 1), Pos::new(1, 3), Pos::new(3, 1), Pos::new(3, 3)] {
+        for p in [
+            Pos::new(1, 1),
+            Pos::new(1, 3),
+            Pos::new(3, 1),
+            Pos::new(3, 3),
+        ] {
             assert!(!level.is_wall(p));
         }
         assert!(level.is_wall(Pos::new(2, 2)));
@@ -438,11 +480,33 @@ mod tests {
 
     #[test]
     fn parses_and_prints_specs() {
-        assert_eq!("maze:13".parse::<LevelSpec>(), Ok(LevelSpec::Maze { size: 13 }));
-        assert_eq!("rooms:15".parse::<LevelSpec>(), Ok(LevelSpec::Rooms { size: 15, density: 0.2 }));
-        assert_eq!("rooms:16:0.3".parse::<LevelSpec>(), Ok(LevelSpec::Rooms { size: 16, density: 0.3 }));
+        assert_eq!(
+            "maze:13".parse::<LevelSpec>(),
+            Ok(LevelSpec::Maze { size: 13 })
+        );
+        assert_eq!(
+            "rooms:15".parse::<LevelSpec>(),
+            Ok(LevelSpec::Rooms {
+                size: 15,
+                density: 0.2
+            })
+        );
+        assert_eq!(
+            "rooms:16:0.3".parse::<LevelSpec>(),
+            Ok(LevelSpec::Rooms {
+                size: 16,
+                density: 0.3
+            })
+        );
         assert_eq!(LevelSpec::Maze { size: 13 }.to_string(), "maze:13");
-        assert_eq!(LevelSpec::Rooms { size: 15, density: 0.25 }.to_string(), "rooms:15:0.25");
+        assert_eq!(
+            LevelSpec::Rooms {
+                size: 15,
+                density: 0.25
+            }
+            .to_string(),
+            "rooms:15:0.25"
+        );
         for s in ["maze:9", "rooms:7:0", "rooms:21:0.35"] {
             let spec: LevelSpec = s.parse().unwrap();
             assert_eq!(spec.to_string().parse::<LevelSpec>(), Ok(spec));
@@ -466,7 +530,13 @@ mod tests {
 
     #[test]
     fn generated_levels_hold_agent_and_all_three_kinds() {
-        for spec in [LevelSpec::Maze { size: 5 }, LevelSpec::Rooms { size: 5, density: 0.8 }] {
+        for spec in [
+            LevelSpec::Maze { size: 5 },
+            LevelSpec::Rooms {
+                size: 5,
+                density: 0.8,
+            },
+        ] {
             for seed in 0..50 {
                 let level = spec.generate(seed);
                 let mut cells: Vec<Pos> = level.objects().iter().map(|o| o.pos).collect();
@@ -483,7 +553,10 @@ mod tests {
 
     #[test]
     fn serde_uses_the_text_form() {
-        let spec = LevelSpec::Rooms { size: 9, density: 0.5 };
+        let spec = LevelSpec::Rooms {
+            size: 9,
+            density: 0.5,
+        };
         let json = serde_json::to_string(&spec).unwrap();
         assert_eq!(json, "\"rooms:9:0.5\"");
         assert_eq!(serde_json::from_str::<LevelSpec>(&json).unwrap(), spec);

@@ -17,7 +17,9 @@
 use std::fmt;
 
 /// A cell position, row-major from the top-left corner.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Pos {
     pub row: usize,
     pub col: usize,
@@ -41,7 +43,9 @@ impl fmt::Display for Pos {
 }
 
 /// Kinds of object that lie on the floor. The first three are targets an agent can be asked to reach.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ObjectKind {
     Diamond,
@@ -101,12 +105,29 @@ pub struct Object {
 /// A level could not be read. Line and column are 1-based.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LevelError {
-    #[error("line {line}, column {column}: unexpected character '{found}' (expected one of # . A D C K)")]
-    StrayCharacter { line: usize, column: usize, found: char },
+    #[error(
+        "line {line}, column {column}: unexpected character '{found}' (expected one of # . A D C K)"
+    )]
+    StrayCharacter {
+        line: usize,
+        column: usize,
+        found: char,
+    },
     #[error("line {line}: row has {found} cells but the first row has {expected}")]
-    RaggedRow { line: usize, expected: usize, found: usize },
-    #[error("line {line}, column {column}: a second agent 'A' (the first is at line {first_line}, column {first_column})")]
-    SecondAgent { line: usize, column: usize, first_line: usize, first_column: usize },
+    RaggedRow {
+        line: usize,
+        expected: usize,
+        found: usize,
+    },
+    #[error(
+        "line {line}, column {column}: a second agent 'A' (the first is at line {first_line}, column {first_column})"
+    )]
+    SecondAgent {
+        line: usize,
+        column: usize,
+        first_line: usize,
+        first_column: usize,
+    },
     #[error("no agent 'A' in the level")]
     NoAgent,
     #[error("the level has no rows")]
@@ -127,8 +148,17 @@ impl Level {
     /// An all-floor level of the given size with the agent at `agent` and no objects.
     pub fn open(height: usize, width: usize, agent: Pos) -> Level {
         assert!(height > 0 && width > 0, "a level needs at least one cell");
-        assert!(agent.row < height && agent.col < width, "agent outside the level");
-        Level { height, width, walls: vec![false; height * width], agent, objects: Vec::new() }
+        assert!(
+            agent.row < height && agent.col < width,
+            "agent outside the level"
+        );
+        Level {
+            height,
+            width,
+            walls: vec![false; height * width],
+            agent,
+            objects: Vec::new(),
+        }
     }
 
     /// Parse the text format described in the module docs.
@@ -141,7 +171,10 @@ impl Level {
             }
             rows.push((i + 1, line.chars().collect()));
         }
-        while rows.last().is_some_and(|(_, r)| r.iter().all(|c| c.is_whitespace())) {
+        while rows
+            .last()
+            .is_some_and(|(_, r)| r.iter().all(|c| c.is_whitespace()))
+        {
             rows.pop();
         }
         let Some((_, first)) = rows.first() else {
@@ -175,17 +208,31 @@ impl Level {
                     other => match ObjectKind::from_symbol(other) {
                         Some(kind) => objects.push(Object { kind, pos }),
                         None => {
-                            return Err(LevelError::StrayCharacter { line: *line, column: c + 1, found: other });
+                            return Err(LevelError::StrayCharacter {
+                                line: *line,
+                                column: c + 1,
+                                found: other,
+                            });
                         }
                     },
                 }
             }
             if chars.len() != width {
-                return Err(LevelError::RaggedRow { line: *line, expected: width, found: chars.len() });
+                return Err(LevelError::RaggedRow {
+                    line: *line,
+                    expected: width,
+                    found: chars.len(),
+                });
             }
         }
         let (agent, _, _) = agent.ok_or(LevelError::NoAgent)?;
-        Ok(Level { height, width, walls, agent, objects })
+        Ok(Level {
+            height,
+            width,
+            walls,
+            agent,
+            objects,
+        })
     }
 
     /// The text form; `Level::parse(&level.to_text())` gives the level back.
@@ -251,7 +298,10 @@ impl Level {
     }
     /// Positions of every object of one kind, in placement order.
     pub fn positions_of(&self, kind: ObjectKind) -> impl Iterator<Item = Pos> + '_ {
-        self.objects.iter().filter(move |o| o.kind == kind).map(|o| o.pos)
+        self.objects
+            .iter()
+            .filter(move |o| o.kind == kind)
+            .map(|o| o.pos)
     }
     /// The first object of a kind, if any.
     pub fn first_of(&self, kind: ObjectKind) -> Option<Pos> {
@@ -268,7 +318,11 @@ impl Level {
     }
     /// Place an object; any object already on that cell is replaced.
     pub fn place(&mut self, kind: ObjectKind, pos: Pos) {
-        assert!(!self.is_wall(pos), "{} placed on a wall at {pos}", kind.name());
+        assert!(
+            !self.is_wall(pos),
+            "{} placed on a wall at {pos}",
+            kind.name()
+        );
         self.objects.retain(|o| o.pos != pos);
         self.objects.push(Object { kind, pos });
     }
@@ -299,6 +353,12 @@ impl Level {
         self.walls.resize(height * width, wall);
         self.objects.clear();
         self.agent = agent;
+    }
+
+    /// Put the objects in row-major order of their cells, the order [`Level::parse`] yields, so a
+    /// level built by hand or by a generator compares equal to its parsed text form.
+    pub(crate) fn sort_objects(&mut self) {
+        self.objects.sort_by_key(|o| o.pos);
     }
 
     /// Row-major wall mask, writable (generators carve passages through it).
@@ -332,21 +392,45 @@ mod tests {
     #[test]
     fn stray_character_names_line_and_column() {
         let err = Level::parse("###\n#A#\n#x#\n###\n").unwrap_err();
-        assert_eq!(err, LevelError::StrayCharacter { line: 3, column: 2, found: 'x' });
+        assert_eq!(
+            err,
+            LevelError::StrayCharacter {
+                line: 3,
+                column: 2,
+                found: 'x'
+            }
+        );
         assert!(err.to_string().contains("line 3, column 2"));
     }
 
     #[test]
     fn comments_count_toward_line_numbers() {
         let err = Level::parse("; a comment\n###\n#A?\n").unwrap_err();
-        assert_eq!(err, LevelError::StrayCharacter { line: 3, column: 3, found: '?' });
+        assert_eq!(
+            err,
+            LevelError::StrayCharacter {
+                line: 3,
+                column: 3,
+                found: '?'
+            }
+        );
     }
 
     #[test]
     fn ragged_rows_and_missing_agent_are_errors() {
-        assert!(matches!(Level::parse("###\n#A\n"), Err(LevelError::RaggedRow { line: 2, .. })));
+        assert!(matches!(
+            Level::parse("###\n#A\n"),
+            Err(LevelError::RaggedRow { line: 2, .. })
+        ));
         assert_eq!(Level::parse("###\n#.#\n"), Err(LevelError::NoAgent));
-        assert!(matches!(Level::parse("AA\n"), Err(LevelError::SecondAgent { line: 1, column: 2, .. })));
+        assert!(matches!(
+            Level::parse("AA\n"),
+            Err(LevelError::SecondAgent {
+                line: 1,
+                column: 2,
+                ..
+            })
+        ));
         assert_eq!(Level::parse(""), Err(LevelError::Empty));
     }
 }

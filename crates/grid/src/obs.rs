@@ -35,8 +35,13 @@ pub mod code {
     }
 
     /// The object kind a code stands for, if it is an object code.
-    pub fn kind(code: u8) -> Option<ObjectKind> {
-        code.checked_sub(DIAMOND).and_then(|i| ObjectKind::ALL.get(i as usize).copied())
+    pub const fn kind(code: u8) -> Option<ObjectKind> {
+        match code {
+            DIAMOND => Some(ObjectKind::Diamond),
+            CHEESE => Some(ObjectKind::Cheese),
+            KEY => Some(ObjectKind::Key),
+            _ => None,
+        }
     }
 }
 
@@ -63,7 +68,9 @@ pub const fn object_channel(kind: ObjectKind) -> usize {
 }
 
 /// Which observation encoding an environment produces.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ObsKind {
     /// `H x W` u8 codes.
@@ -89,7 +96,9 @@ impl std::str::FromStr for ObsKind {
         match s {
             "compact" => Ok(ObsKind::Compact),
             "planes" => Ok(ObsKind::Planes),
-            _ => Err(format!("unknown observation kind '{s}' (expected compact or planes)")),
+            _ => Err(format!(
+                "unknown observation kind '{s}' (expected compact or planes)"
+            )),
         }
     }
 }
@@ -99,7 +108,11 @@ impl std::str::FromStr for ObsKind {
 /// # Panics
 /// If `out` has the wrong length.
 pub fn write_compact(level: &Level, out: &mut [u8]) {
-    assert_eq!(out.len(), level.cells(), "compact observation buffer has the wrong length");
+    assert_eq!(
+        out.len(),
+        level.cells(),
+        "compact observation buffer has the wrong length"
+    );
     for (o, &wall) in out.iter_mut().zip(level.walls()) {
         *o = if wall { code::WALL } else { code::FLOOR };
     }
@@ -111,7 +124,11 @@ pub fn write_compact(level: &Level, out: &mut [u8]) {
 
 /// The cue value for a distance-field entry: `CUE_DECAY^d`, or 0.0 when unreachable.
 pub fn cue_value(distance: u32) -> f32 {
-    if distance == DistanceField::UNREACHABLE { 0.0 } else { CUE_DECAY.powi(distance.min(i32::MAX as u32) as i32) }
+    if distance == DistanceField::UNREACHABLE {
+        0.0
+    } else {
+        CUE_DECAY.powi(distance.min(i32::MAX as u32) as i32)
+    }
 }
 
 /// Write the plane encoding of `level` into `out` (`CHANNELS * height * width`, channel-major).
@@ -121,10 +138,21 @@ pub fn cue_value(distance: u32) -> f32 {
 /// If `out` has the wrong length or `cue` covers a different number of cells.
 pub fn write_planes(level: &Level, cue: &DistanceField, out: &mut [f32]) {
     let hw = level.cells();
-    assert_eq!(out.len(), CHANNELS * hw, "plane observation buffer has the wrong length");
-    assert_eq!(cue.as_slice().len(), hw, "cue field covers a different level");
+    assert_eq!(
+        out.len(),
+        CHANNELS * hw,
+        "plane observation buffer has the wrong length"
+    );
+    assert_eq!(
+        cue.as_slice().len(),
+        hw,
+        "cue field covers a different level"
+    );
     out.fill(0.0);
-    for (o, &wall) in out[CH_WALL * hw..(CH_WALL + 1) * hw].iter_mut().zip(level.walls()) {
+    for (o, &wall) in out[CH_WALL * hw..(CH_WALL + 1) * hw]
+        .iter_mut()
+        .zip(level.walls())
+    {
         *o = if wall { 1.0 } else { 0.0 };
     }
     for obj in level.objects() {
@@ -171,19 +199,31 @@ pub enum Observation {
 }
 
 impl Observation {
-    /// Encode `level` (with its cue field, needed only for planes).
-    pub fn encode(kind: ObsKind, level: &Level, cue: impl FnOnce() -> DistanceField) -> Observation {
+    /// Encode `level`. `cue` yields the level's cue field; it is called only for planes.
+    pub fn encode<'a>(
+        kind: ObsKind,
+        level: &Level,
+        cue: impl FnOnce() -> &'a DistanceField,
+    ) -> Observation {
         let (height, width) = (level.height(), level.width());
         match kind {
             ObsKind::Compact => {
                 let mut cells = vec![0; level.cells()];
                 write_compact(level, &mut cells);
-                Observation::Compact(CompactObs { height, width, cells })
+                Observation::Compact(CompactObs {
+                    height,
+                    width,
+                    cells,
+                })
             }
             ObsKind::Planes => {
                 let mut data = vec![0.0; CHANNELS * level.cells()];
-                write_planes(level, &cue(), &mut data);
-                Observation::Planes(PlanesObs { height, width, data })
+                write_planes(level, cue(), &mut data);
+                Observation::Planes(PlanesObs {
+                    height,
+                    width,
+                    data,
+                })
             }
         }
     }
@@ -230,8 +270,20 @@ mod tests {
         let mut level = Level::parse("#####\n#A.D#\n#C.K#\n#####\n").unwrap();
         let mut out = vec![9; level.cells()];
         write_compact(&level, &mut out);
-        assert_eq!(&out[5..10], &[code::WALL, code::AGENT, code::FLOOR, code::DIAMOND, code::WALL]);
-        assert_eq!(&out[10..15], &[code::WALL, code::CHEESE, code::FLOOR, code::KEY, code::WALL]);
+        assert_eq!(
+            &out[5..10],
+            &[
+                code::WALL,
+                code::AGENT,
+                code::FLOOR,
+                code::DIAMOND,
+                code::WALL
+            ]
+        );
+        assert_eq!(
+            &out[10..15],
+            &[code::WALL, code::CHEESE, code::FLOOR, code::KEY, code::WALL]
+        );
         level.set_agent(Pos::new(2, 3));
         write_compact(&level, &mut out);
         assert_eq!(out[level.index(Pos::new(2, 3))], code::AGENT);
@@ -245,8 +297,10 @@ mod tests {
     fn planes_are_one_hot_with_cue() {
         let level = Level::parse("#####\n#A.D#\n#C#K#\n#####\n").unwrap();
         let cue = DistanceField::from_sources(&level, level.positions_of(ObjectKind::Diamond));
-        let obs = Observation::encode(ObsKind::Planes, &level, || cue.clone());
-        let Observation::Planes(p) = &obs else { panic!("expected planes") };
+        let obs = Observation::encode(ObsKind::Planes, &level, || &cue);
+        let Observation::Planes(p) = &obs else {
+            panic!("expected planes")
+        };
         assert_eq!(obs.shape(), [CHANNELS, 4, 5]);
         let at = |r: usize, c: usize| r * 5 + c;
         assert_eq!(p.plane(CH_WALL)[at(0, 0)], 1.0);
