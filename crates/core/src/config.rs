@@ -823,3 +823,16 @@ mod tests {
         assert_eq!(ResolvedConfig::from_table("toy", back).toml, resolved.toml);
     }
 }
+
+#[cfg(test)]
+mod shape_probe {
+    #[test]
+    fn probe() {
+        let t: toml::Table = toml::from_str("tags = [1]").unwrap();
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct C { tags: Vec<String> }
+        let e = toml::Value::Table(t).try_into::<C>().unwrap_err();
+        panic!("{:?} || {}", e.message(), e);
+    }
+}

@@ -132,7 +132,7 @@ impl VecEnv {
         let cells = height * width;
         // Chunks small enough to balance across threads, large enough to amortise task overhead.
         // Results do not depend on the chunk size.
-        let chunk = n.div_ceil(32).clamp(8, 1024);
+        let chunk = n.div_ceil(4 * rayon::current_num_threads()).max(8);
         let mut env = VecEnv {
             spec,
             config,
