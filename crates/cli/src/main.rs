@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use cruxlab_core::{DynExperiment, Overrides, RunOptions, RunOutcome, Shard, UserError};
+use cruxlab_core::{DynExperiment, Overrides, RunOptions, RunOutcome, Shard};
 use cruxlab_grid::{Level, LevelSpec};
 
 #[derive(Parser)]
@@ -104,7 +104,7 @@ fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            let user = err.chain().any(|e| e.is::<UserError>() || e.is::<InputError>());
+            let user = cruxlab_core::is_user_error(&err) || err.chain().any(|e| e.is::<InputError>());
             eprintln!("error: {err:#}");
             ExitCode::from(if user { 2 } else { 1 })
         }

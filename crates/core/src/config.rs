@@ -124,7 +124,7 @@ pub(crate) fn typed<E: Experiment>(
             .try_into()
             .map_err(|err: toml::de::Error| UserError::ConfigShape {
                 experiment: e.id().to_owned(),
-                message: err.message().trim().to_owned(),
+                message: err.to_string().trim().replace('\n', " "),
             })?;
     e.validate(&config)
         .map_err(|(key, message)| UserError::InvalidValue {
@@ -381,9 +381,9 @@ fn apply_file(
     origins: &mut BTreeMap<String, Origin>,
     file: &Path,
 ) -> Result<(), UserError> {
-    let text = std::fs::read_to_string(file).map_err(|source| UserError::ConfigRead {
+    let text = std::fs::read_to_string(file).map_err(|reason| UserError::ConfigRead {
         file: file.to_path_buf(),
-        source,
+        reason,
     })?;
     let syntax = |message: &str, span: Option<std::ops::Range<usize>>| UserError::ConfigSyntax {
         file: file.to_path_buf(),
@@ -816,23 +816,19 @@ mod tests {
     }
 
     #[test]
+    fn element_type_of_empty_default_array_is_checked_by_the_config_type() {
+        let (_dir, path) = file("tags = [1]\n");
+        assert_eq!(
+            err(&with_file(&path)),
+            "config does not fit experiment 'toy': invalid type: integer `1`, expected a string in `tags`"
+        );
+    }
+
+    #[test]
     fn resolved_toml_round_trips() {
         let (resolved, _) = resolve(&Toy, &sets(&["grid.walls=0.3"])).unwrap();
         let back: Table = toml::from_str(&resolved.file_text()).unwrap();
         assert_eq!(back, resolved.table);
         assert_eq!(ResolvedConfig::from_table("toy", back).toml, resolved.toml);
-    }
-}
-
-#[cfg(test)]
-mod shape_probe {
-    #[test]
-    fn probe() {
-        let t: toml::Table = toml::from_str("tags = [1]").unwrap();
-        #[derive(serde::Deserialize, Debug)]
-        #[allow(dead_code)]
-        struct C { tags: Vec<String> }
-        let e = toml::Value::Table(t).try_into::<C>().unwrap_err();
-        panic!("{:?} || {}", e.message(), e);
     }
 }

@@ -35,12 +35,8 @@ fn origin_suffix(origin: &Option<Origin>) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
     /// The config file could not be read.
-    #[error("config file {}: {source}", file.display())]
-    ConfigRead {
-        file: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("config file {}: {reason}", file.display())]
+    ConfigRead { file: PathBuf, reason: std::io::Error },
     /// The config file is not valid TOML.
     #[error("config file {}, line {line}: TOML syntax error: {message}", file.display())]
     ConfigSyntax {

@@ -30,4 +30,4 @@ pub use report::{escape_html, write_index};
 pub use run::{DynExperiment, Erased, RunOptions, RunOutcome, erase, find, merge};
 pub use shard::Shard;
 pub use stats::{Summary, mean_ci, paired_difference, welch_difference};
-pub use store::{Manifest, RunFolder, read_run_folder, write_atomic};
+pub use store::{LastRun, Manifest, RunFolder, read_run_folder, write_atomic};

@@ -13,7 +13,7 @@ use crate::error::{Error, UserError};
 use crate::experiment::{Experiment, Results};
 use crate::finalize::{self, ReportText};
 use crate::shard::Shard;
-use crate::store::{self, Manifest, UnitRecord};
+use crate::store::{self, LastRun, Manifest, UnitRecord};
 use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
@@ -73,10 +73,12 @@ pub trait DynExperiment: Send + Sync {
     /// Indices (in the sweep) of the units of `config` stored in run folder `dir`, by file name.
     fn stored_units(&self, config: &ResolvedConfig, dir: &Path) -> Result<BTreeSet<usize>, Error>;
     /// Run the sweep (or `opts.shard` of it) into `opts.out`, resuming from the units already
-    /// there; finalize when the folder holds the whole sweep.
+    /// there; finalize when the folder holds the whole sweep. A folder of another experiment or
+    /// config is refused ([`UserError`]). A panic in `measure` propagates; stored units are kept.
     fn run(&self, config: &ResolvedConfig, opts: &RunOptions) -> Result<RunOutcome, Error>;
     /// Summarise and write results, CSV, plots and report from the units in `out`, if the sweep is
-    /// complete there (else `Partial`, writing nothing).
+    /// complete there (else `Partial`, writing only `config.toml` and `run.json`). Re-renders a
+    /// finished folder.
     fn finalize(&self, config: &ResolvedConfig, out: &Path) -> Result<RunOutcome, Error>;
 }
 
@@ -150,7 +152,7 @@ impl<E: Experiment> DynExperiment for Erased<E> {
                 manifest.and_then(|m| m.shard).and_then(|s| s.parse().ok())
             }
         };
-        write_manifest(&sweep, out, shard, &outcome)?;
+        write_manifest(&sweep, out, shard, &outcome, None)?;
         Ok(outcome)
     }
 }
@@ -379,17 +381,13 @@ fn run_sweep<E: Experiment>(
     bar.finish_and_clear();
     result?;
 
-    let timing = serde_json::json!({
-        "experiment": sweep.e.id(),
-        "shard": opts.shard.map(|s| s.to_string()),
-        "threads": opts.threads.unwrap_or_else(rayon::current_num_threads),
-        "units_measured": measured.load(Ordering::Relaxed),
-        "wall_seconds": started_at.elapsed().as_secs_f64(),
-    });
-    store::write_json(&dir.join(store::TIMING_FILE), &timing)?;
-
     let outcome = finalize_sweep(sweep, config, dir)?;
-    write_manifest(sweep, dir, opts.shard, &outcome)?;
+    let last_run = LastRun {
+        threads: opts.threads.unwrap_or_else(rayon::current_num_threads),
+        units_measured: measured.load(Ordering::Relaxed),
+        wall_seconds: started_at.elapsed().as_secs_f64(),
+    };
+    write_manifest(sweep, dir, opts.shard, &outcome, Some(last_run))?;
     match &outcome {
         RunOutcome::Complete(_) => {
             tracing::info!(experiment = sweep.e.id(), dir = %dir.display(), "sweep complete")
@@ -406,6 +404,7 @@ fn write_manifest<E: Experiment>(
     dir: &Path,
     shard: Option<Shard>,
     outcome: &RunOutcome,
+    last_run: Option<LastRun>,
 ) -> Result<(), Error> {
     let stored = sweep.stored(dir)?;
     let in_shard = |index: &usize| shard.is_none_or(|s| s.contains(*index));
@@ -417,6 +416,7 @@ fn write_manifest<E: Experiment>(
         shard_units: (0..sweep.len()).filter(in_shard).count(),
         shard_done: stored.iter().filter(|i| in_shard(i)).count(),
         complete: matches!(outcome, RunOutcome::Complete(_)),
+        last_run,
     };
     store::write_json(&dir.join(store::MANIFEST_FILE), &manifest)
 }
@@ -509,6 +509,7 @@ pub fn merge(
             shard_units: total,
             shard_done: 0,
             complete: false,
+            last_run: None,
         };
         store::write_json(&out.join(store::MANIFEST_FILE), &manifest)?;
     }

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! DIR/config.toml          resolved config (written first; a folder holds one config)
-//! DIR/run.json             manifest: experiment, shard, counts (not compared between runs)
+//! DIR/run.json             manifest: experiment, shard, counts, timing (not part of the results)
 //! DIR/units/c0003-s0007.json   one finished (condition 3, seed 7) unit
 //! DIR/results.json, per_seed.csv, *.svg, report.html   once the sweep is complete
 //! ```
@@ -26,7 +26,6 @@ pub const UNITS_DIR: &str = "units";
 pub const RESULTS_FILE: &str = "results.json";
 pub const PER_SEED_FILE: &str = "per_seed.csv";
 pub const REPORT_FILE: &str = "report.html";
-pub const TIMING_FILE: &str = "timing.json";
 
 /// Write `bytes` to `path` atomically: a temporary file in the same folder, renamed into place.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
@@ -127,7 +126,7 @@ pub(crate) fn list_units(dir: &Path) -> Result<BTreeMap<(usize, u64), PathBuf>, 
 }
 
 /// The `run.json` manifest: what the folder holds and how far it got. Not part of the results.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub experiment: String,
     /// The shard of the last run into this folder (`"K/N"`), `None` for a whole sweep or a merge.
@@ -140,6 +139,17 @@ pub struct Manifest {
     pub shard_done: usize,
     /// Whether the sweep is complete and the results written.
     pub complete: bool,
+    /// How the last `run` into this folder went (absent after a merge).
+    #[serde(default)]
+    pub last_run: Option<LastRun>,
+}
+
+/// Timing of the last run into a folder: kept out of `results.json`, which must not depend on it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LastRun {
+    pub threads: usize,
+    pub units_measured: usize,
+    pub wall_seconds: f64,
 }
 
 /// A run folder read back: its experiment, config and the shard it last ran.

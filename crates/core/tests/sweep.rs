@@ -246,6 +246,10 @@ fn run_writes_the_run_folder() {
     assert_eq!(folder.experiment, "coin");
     assert_eq!(folder.config.toml, config.toml);
     assert!(folder.manifest.complete);
+    assert_eq!(
+        folder.manifest.last_run.as_ref().map(|r| r.units_measured),
+        Some(18)
+    );
 
     let report = read(dir.join("report.html"));
     for needle in [
@@ -314,6 +318,8 @@ fn thread_count_does_not_change_results() {
                 &config,
                 &RunOptions {
                     threads: Some(threads),
+                    // Hidden when stderr is not a terminal; must not change anything either way.
+                    progress: threads == 3,
                     ..RunOptions::new(&out)
                 },
             )
@@ -414,9 +420,16 @@ fn shards_merge_to_the_single_run() {
             )
             .unwrap();
         assert_eq!(outcome, RunOutcome::Partial { done: 6, total: 18 });
-        // A partial shard holds its config, manifest and units, and no results.
-        assert!(dir.join("config.toml").is_file() && dir.join("run.json").is_file());
-        assert!(!dir.join("results.json").exists() && !dir.join("report.html").exists());
+        // A partial shard holds its config, manifest and units, and nothing else.
+        let names: Vec<String> = files(&dir)
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        assert_eq!(names.len(), 2 + 6, "{names:?}");
+        assert!(
+            names.contains(&"config.toml".to_owned()) && names.contains(&"run.json".to_owned())
+        );
+        assert_eq!(names.iter().filter(|n| n.starts_with("units/c")).count(), 6);
         assert_eq!(read_run_folder(&dir).unwrap().shard, Some(shard));
         dirs.push(dir);
     }

@@ -130,8 +130,9 @@ impl VecEnv {
         }
         let (height, width) = spec.shape();
         let cells = height * width;
-        // Chunks small enough to balance across threads, large enough to amortise task overhead.
-        // Results do not depend on the chunk size.
+        // About four chunks per thread of the current pool: enough to balance uneven reset costs,
+        // few enough that task overhead stays small. This only affects speed: every environment
+        // depends on its own seed and actions alone, so results do not depend on the chunking.
         let chunk = n.div_ceil(4 * rayon::current_num_threads()).max(8);
         let mut env = VecEnv {
             spec,
