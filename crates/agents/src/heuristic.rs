@@ -35,14 +35,20 @@ impl Heuristic {
     pub fn relaxed(level: &Level, target: ObjectKind) -> Derived {
         let anchors: Vec<Pos> = level.positions_of(target).collect();
         let cost = anchors.len() as u64;
-        Derived { heuristic: Heuristic::Relaxed { anchors }, cost }
+        Derived {
+            heuristic: Heuristic::Relaxed { anchors },
+            cost,
+        }
     }
 
     /// A breadth-first distance field grown from every object of `target`.
     pub fn field(level: &Level, target: ObjectKind) -> Derived {
         let field = DistanceField::from_sources(level, level.positions_of(target));
         let cost = field.expansions();
-        Derived { heuristic: Heuristic::Field(field), cost }
+        Derived {
+            heuristic: Heuristic::Field(field),
+            cost,
+        }
     }
 
     /// The estimate at `pos`. `cue` is the environment's cue field. Unreachable cells of a field give
@@ -50,9 +56,11 @@ impl Heuristic {
     pub fn estimate(&self, pos: Pos, cue: &DistanceField) -> u32 {
         match self {
             Heuristic::Blind => 0,
-            Heuristic::Relaxed { anchors } => {
-                anchors.iter().map(|a| a.manhattan(pos) as u32).min().unwrap_or(0)
-            }
+            Heuristic::Relaxed { anchors } => anchors
+                .iter()
+                .map(|a| a.manhattan(pos) as u32)
+                .min()
+                .unwrap_or(0),
             Heuristic::Cue => cue.get(pos).unwrap_or(UNREACHABLE_ESTIMATE),
             Heuristic::Field(field) => field.get(pos).unwrap_or(UNREACHABLE_ESTIMATE),
         }

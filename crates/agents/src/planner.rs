@@ -57,7 +57,10 @@ impl Planner {
     /// A planner for `target` using a derived heuristic; the derivation cost is booked as compute.
     /// `budget` bounds the expansions of each decision (`None`: unbounded).
     pub fn new(target: ObjectKind, derived: Derived, budget: Option<u64>) -> Planner {
-        assert!(budget != Some(0), "a decision needs a budget of at least one expansion");
+        assert!(
+            budget != Some(0),
+            "a decision needs a budget of at least one expansion"
+        );
         let mut planner = Planner {
             target,
             heuristic: derived.heuristic,
@@ -102,19 +105,32 @@ impl Planner {
     }
 
     /// One bounded A* search from `start` (exposed for tests and for inspecting the plan).
-    pub fn search(&mut self, level: &Level, cue: &DistanceField, start: Pos) -> (SearchOutcome, u64) {
+    pub fn search(
+        &mut self,
+        level: &Level,
+        cue: &DistanceField,
+        start: Pos,
+    ) -> (SearchOutcome, u64) {
         if self.learned.len() != level.cells() {
             self.learned = vec![UNSET; level.cells()];
         }
         let estimate = |learned: &[u32], p: Pos| {
             let l = learned[level.index(p)];
-            if l != UNSET { l } else { self.heuristic.estimate(p, cue) }
+            if l != UNSET {
+                l
+            } else {
+                self.heuristic.estimate(p, cue)
+            }
         };
         let s = &mut self.search;
         s.prepare(level.cells());
         let start_i = level.index(start) as u32;
         s.open(start_i, 0, UNSET);
-        s.heap.push(Reverse((estimate(&self.learned, start), Reverse(0), start_i)));
+        s.heap.push(Reverse((
+            estimate(&self.learned, start),
+            Reverse(0),
+            start_i,
+        )));
         let mut expansions = 0u64;
         while let Some(&Reverse((f, Reverse(g), i))) = s.heap.peek() {
             if g > s.g[i as usize] {
@@ -123,10 +139,21 @@ impl Planner {
             }
             let pos = level.pos(i as usize);
             if level.object_at(pos).is_some_and(|o| o.kind == self.target) && i != start_i {
-                return (SearchOutcome::Found { path: s.path_to(level, i) }, expansions);
+                return (
+                    SearchOutcome::Found {
+                        path: s.path_to(level, i),
+                    },
+                    expansions,
+                );
             }
             if self.budget.is_some_and(|b| expansions >= b) {
-                return (SearchOutcome::Exhausted { path: s.path_to(level, i), f }, expansions);
+                return (
+                    SearchOutcome::Exhausted {
+                        path: s.path_to(level, i),
+                        f,
+                    },
+                    expansions,
+                );
             }
             s.heap.pop();
             s.close(i);
@@ -136,7 +163,8 @@ impl Planner {
                 let ng = g + 1;
                 if s.g_of(ni) > ng {
                     s.open(ni, ng, i);
-                    s.heap.push(Reverse((ng + estimate(&self.learned, n), Reverse(ng), ni)));
+                    s.heap
+                        .push(Reverse((ng + estimate(&self.learned, n), Reverse(ng), ni)));
                 }
             }
         }
@@ -215,7 +243,8 @@ impl Policy for Planner {
             }
             SearchOutcome::Unreachable => None,
         };
-        step.and_then(|next| Action::between(here, next)).unwrap_or(Action::Up)
+        step.and_then(|next| Action::between(here, next))
+            .unwrap_or(Action::Up)
     }
 
     fn compute(&self) -> Compute {
@@ -269,7 +298,11 @@ impl SearchScratch {
     }
 
     fn g_of(&self, i: u32) -> u32 {
-        if self.stamp[i as usize] == self.current { self.g[i as usize] } else { UNSET }
+        if self.stamp[i as usize] == self.current {
+            self.g[i as usize]
+        } else {
+            UNSET
+        }
     }
 
     fn open(&mut self, i: u32, g: u32, parent: u32) {
@@ -298,7 +331,10 @@ mod tests {
     use crate::heuristic::Heuristic;
 
     fn derived(h: Heuristic) -> Derived {
-        Derived { heuristic: h, cost: 0 }
+        Derived {
+            heuristic: h,
+            cost: 0,
+        }
     }
 
     const CORRIDOR: &str = "#########\n#A.....C#\n#.#####.#\n#...D...#\n#########\n";
@@ -307,7 +343,10 @@ mod tests {
     fn unbounded_search_finds_the_shortest_path() {
         let level = Level::parse(CORRIDOR).unwrap();
         let cue = DistanceField::from_sources(&level, level.positions_of(ObjectKind::Diamond));
-        for h in [Heuristic::Blind, Heuristic::relaxed(&level, ObjectKind::Cheese).heuristic] {
+        for h in [
+            Heuristic::Blind,
+            Heuristic::relaxed(&level, ObjectKind::Cheese).heuristic,
+        ] {
             let mut p = Planner::new(ObjectKind::Cheese, derived(h), None);
             let (out, _) = p.search(&level, &cue, level.agent());
             match out {
@@ -325,12 +364,20 @@ mod tests {
         let level = Level::parse(CORRIDOR).unwrap();
         let cue = DistanceField::from_sources(&level, []);
         let mut blind = Planner::new(ObjectKind::Cheese, derived(Heuristic::Blind), None);
-        let mut relaxed = Planner::new(ObjectKind::Cheese, Heuristic::relaxed(&level, ObjectKind::Cheese), None);
+        let mut relaxed = Planner::new(
+            ObjectKind::Cheese,
+            Heuristic::relaxed(&level, ObjectKind::Cheese),
+            None,
+        );
         let (_, eb) = blind.search(&level, &cue, level.agent());
         let (_, er) = relaxed.search(&level, &cue, level.agent());
         assert!(er < eb, "relaxed {er} vs blind {eb}");
         // A perfect heuristic expands only the cells on the path before the goal.
-        let mut exact = Planner::new(ObjectKind::Cheese, Heuristic::field(&level, ObjectKind::Cheese), None);
+        let mut exact = Planner::new(
+            ObjectKind::Cheese,
+            Heuristic::field(&level, ObjectKind::Cheese),
+            None,
+        );
         let (_, ee) = exact.search(&level, &cue, level.agent());
         assert_eq!(ee, 6);
     }
@@ -343,6 +390,12 @@ mod tests {
         let (out, e) = p.search(&level, &cue, level.agent());
         assert_eq!(e, 1);
         // Two neighbours at g = 1, h = 0: the lower cell index (1,2) wins the tie.
-        assert_eq!(out, SearchOutcome::Exhausted { path: vec![Pos::new(1, 2)], f: 1 });
+        assert_eq!(
+            out,
+            SearchOutcome::Exhausted {
+                path: vec![Pos::new(1, 2)],
+                f: 1
+            }
+        );
     }
 }

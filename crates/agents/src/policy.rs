@@ -25,7 +25,11 @@ pub struct Compute {
 impl Compute {
     /// Mean expansions per decision (0 before the first decision).
     pub fn per_decision(&self) -> f64 {
-        if self.decisions == 0 { 0.0 } else { self.expansions as f64 / self.decisions as f64 }
+        if self.decisions == 0 {
+            0.0
+        } else {
+            self.expansions as f64 / self.decisions as f64
+        }
     }
 }
 

@@ -11,7 +11,9 @@ use cruxlab_grid::{Level, ObjectKind};
 use crate::heuristic::{Derived, Heuristic};
 use crate::planner::Planner;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum AgentKind {
     /// General search, no heuristic.
@@ -36,9 +38,15 @@ impl AgentKind {
     /// The heuristic this agent uses for `target` in `level`, and what deriving it costs.
     pub fn derive(self, level: &Level, target: ObjectKind) -> Derived {
         match self {
-            AgentKind::Bfs => Derived { heuristic: Heuristic::Blind, cost: 0 },
+            AgentKind::Bfs => Derived {
+                heuristic: Heuristic::Blind,
+                cost: 0,
+            },
             AgentKind::Astar => Heuristic::relaxed(level, target),
-            AgentKind::Cue if target == ObjectKind::CUE_SOURCE => Derived { heuristic: Heuristic::Cue, cost: 0 },
+            AgentKind::Cue if target == ObjectKind::CUE_SOURCE => Derived {
+                heuristic: Heuristic::Cue,
+                cost: 0,
+            },
             AgentKind::Cue => Heuristic::field(level, target),
         }
     }

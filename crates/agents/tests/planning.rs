@@ -9,21 +9,35 @@ use proptest::prelude::*;
 fn spec() -> impl Strategy<Value = LevelSpec> {
     prop_oneof![
         (2usize..8).prop_map(|h| LevelSpec::Maze { size: 2 * h + 1 }),
-        (2usize..8, 0.0f64..0.35).prop_map(|(h, density)| LevelSpec::Rooms { size: 2 * h + 1, density }),
+        (2usize..8, 0.0f64..0.35).prop_map(|(h, density)| LevelSpec::Rooms {
+            size: 2 * h + 1,
+            density
+        }),
     ]
 }
 
 /// Walk a policy on a level without the environment: move when the cell is floor.
-fn walk(level: &Level, target: ObjectKind, policy: &mut impl Policy, limit: usize) -> Option<usize> {
+fn walk(
+    level: &Level,
+    target: ObjectKind,
+    policy: &mut impl Policy,
+    limit: usize,
+) -> Option<usize> {
     let cue = DistanceField::from_sources(level, level.positions_of(ObjectKind::CUE_SOURCE));
     let mut level = level.clone();
     for step in 1..=limit {
-        let action = policy.act(&View { level: &level, cue: &cue });
+        let action = policy.act(&View {
+            level: &level,
+            cue: &cue,
+        });
         let next = action.apply(level.agent()).filter(|p| !level.is_wall(*p));
         if let Some(next) = next {
             level.set_agent(next);
         }
-        if level.object_at(level.agent()).is_some_and(|o| o.kind == target) {
+        if level
+            .object_at(level.agent())
+            .is_some_and(|o| o.kind == target)
+        {
             return Some(step);
         }
     }

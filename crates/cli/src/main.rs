@@ -10,7 +10,11 @@ use cruxlab_core::{DynExperiment, Overrides, RunOptions, RunOutcome, Shard};
 use cruxlab_grid::{Level, LevelSpec};
 
 #[derive(Parser)]
-#[command(name = "cruxlab", version, about = "Alignment cruxes as runnable, measured experiments")]
+#[command(
+    name = "cruxlab",
+    version,
+    about = "Alignment cruxes as runnable, measured experiments"
+)]
 struct Cli {
     /// Worker threads for sweeps (default: all cores). Results do not depend on it.
     #[arg(long, global = true)]
@@ -104,7 +108,8 @@ fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            let user = cruxlab_core::is_user_error(&err) || err.chain().any(|e| e.is::<InputError>());
+            let user =
+                cruxlab_core::is_user_error(&err) || err.chain().any(|e| e.is::<InputError>());
             eprintln!("error: {err:#}");
             ExitCode::from(if user { 2 } else { 1 })
         }
@@ -138,11 +143,21 @@ fn dispatch(cli: Cli) -> Result<()> {
         }
         Command::Show { experiment, quick } => {
             let e = find(&experiments, &experiment)?;
-            println!("{}\n\nClaim: {}\n\nModel: {}\n", e.id(), e.claim(), e.model());
+            println!(
+                "{}\n\nClaim: {}\n\nModel: {}\n",
+                e.id(),
+                e.claim(),
+                e.model()
+            );
             println!("# Default config{}", if quick { " (quick)" } else { "" });
             print!("{}", e.default_config_toml(quick));
         }
-        Command::Run { experiment, config, out, shard } => {
+        Command::Run {
+            experiment,
+            config,
+            out,
+            shard,
+        } => {
             let e = find(&experiments, &experiment)?;
             let shard = shard.map(|s| s.parse::<Shard>()).transpose()?;
             let resolved = e.resolve(&Overrides {
@@ -151,18 +166,43 @@ fn dispatch(cli: Cli) -> Result<()> {
                 sets: config.sets,
                 seeds: config.seeds,
             })?;
-            let default_out = format!("runs/{}{}", e.id(), if config.quick { "-quick" } else { "" });
+            let default_out = format!(
+                "runs/{}{}",
+                e.id(),
+                if config.quick { "-quick" } else { "" }
+            );
             let out = out.unwrap_or_else(|| PathBuf::from(default_out));
-            let opts = RunOptions { out: out.clone(), shard, progress, threads: cli.threads, stop_after: None };
+            let opts = RunOptions {
+                out: out.clone(),
+                shard,
+                progress,
+                threads: cli.threads,
+                stop_after: None,
+            };
             report_outcome(e.id(), &out, e.run(&resolved, &opts)?);
         }
         Command::Suite { quick, out } => {
-            let out = out.unwrap_or_else(|| PathBuf::from(if quick { "runs/suite-quick" } else { "runs/suite" }));
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from(if quick {
+                    "runs/suite-quick"
+                } else {
+                    "runs/suite"
+                })
+            });
             let mut finished = Vec::new();
             for e in &experiments {
-                let resolved = e.resolve(&Overrides { quick, ..Overrides::default() })?;
+                let resolved = e.resolve(&Overrides {
+                    quick,
+                    ..Overrides::default()
+                })?;
                 let dir = out.join(e.id());
-                let opts = RunOptions { out: dir.clone(), shard: None, progress, threads: cli.threads, stop_after: None };
+                let opts = RunOptions {
+                    out: dir.clone(),
+                    shard: None,
+                    progress,
+                    threads: cli.threads,
+                    stop_after: None,
+                };
                 eprintln!("running {} ...", e.id());
                 match e.run(&resolved, &opts)? {
                     RunOutcome::Complete(results) => {
@@ -178,14 +218,26 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Merge { dirs, out } => {
             let out = out.unwrap_or_else(|| dirs[0].clone());
             let results = cruxlab_core::merge(&experiments, &dirs, &out)?;
-            report_outcome(&results.experiment.clone(), &out, RunOutcome::Complete(results));
+            report_outcome(
+                &results.experiment.clone(),
+                &out,
+                RunOutcome::Complete(results),
+            );
         }
-        Command::Render { level, generate, seed, png, cue } => {
+        Command::Render {
+            level,
+            generate,
+            seed,
+            png,
+            cue,
+        } => {
             let level = match (level, generate) {
                 (Some(path), _) => read_level(&path)?,
                 (None, Some(spec)) => {
                     let spec: LevelSpec =
-                        spec.parse().map_err(|e: cruxlab_grid::LevelSpecError| input_error(format!("--generate {spec}: {e}")))?;
+                        spec.parse().map_err(|e: cruxlab_grid::LevelSpecError| {
+                            input_error(format!("--generate {spec}: {e}"))
+                        })?;
                     spec.generate(seed)
                 }
                 (None, None) => unreachable!("clap requires a level or --generate"),
@@ -210,14 +262,22 @@ fn dispatch(cli: Cli) -> Result<()> {
 }
 
 fn find<'a>(experiments: &'a [Box<dyn DynExperiment>], id: &str) -> Result<&'a dyn DynExperiment> {
-    experiments.iter().find(|e| e.id() == id).map(|e| e.as_ref()).ok_or_else(|| {
-        let known: Vec<&str> = experiments.iter().map(|e| e.id()).collect();
-        input_error(format!("unknown experiment '{id}' (known: {})", known.join(", ")))
-    })
+    experiments
+        .iter()
+        .find(|e| e.id() == id)
+        .map(|e| e.as_ref())
+        .ok_or_else(|| {
+            let known: Vec<&str> = experiments.iter().map(|e| e.id()).collect();
+            input_error(format!(
+                "unknown experiment '{id}' (known: {})",
+                known.join(", ")
+            ))
+        })
 }
 
 fn read_level(path: &Path) -> Result<Level> {
-    let text = std::fs::read_to_string(path).map_err(|e| input_error(format!("{}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| input_error(format!("{}: {e}", path.display())))?;
     Level::parse(&text).map_err(|e| input_error(format!("level file {}: {e}", path.display())))
 }
 
@@ -230,7 +290,10 @@ fn report_outcome(id: &str, dir: &Path, outcome: RunOutcome) {
             }
         }
         RunOutcome::Partial { done, total } => {
-            println!("{id}: {done} of {total} units stored in {}; run the other shards, then `cruxlab merge`", dir.display());
+            println!(
+                "{id}: {done} of {total} units stored in {}; run the other shards, then `cruxlab merge`",
+                dir.display()
+            );
         }
     }
 }

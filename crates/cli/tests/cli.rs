@@ -4,7 +4,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn cruxlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cruxlab")).args(args).output().expect("run cruxlab")
+    Command::new(env!("CARGO_BIN_EXE_cruxlab"))
+        .args(args)
+        .output()
+        .expect("run cruxlab")
 }
 
 /// A retarget sweep small enough to run in well under a second.
@@ -25,12 +28,17 @@ fn run_tiny(out: &Path, extra: &[&str]) -> Output {
     args.extend_from_slice(TINY);
     args.extend_from_slice(extra);
     let output = cruxlab(&args);
-    assert!(output.status.success(), "cruxlab failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "cruxlab failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     output
 }
 
 fn read(path: impl AsRef<Path>) -> String {
-    std::fs::read_to_string(path.as_ref()).unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
+    std::fs::read_to_string(path.as_ref())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
 }
 
 fn stderr(o: &Output) -> String {
@@ -46,7 +54,13 @@ fn run_writes_every_file_and_is_reproducible() {
     for file in ["config.toml", "results.json", "per_seed.csv", "report.html"] {
         assert!(a.join(file).is_file(), "missing {file}");
     }
-    let svgs = std::fs::read_dir(&a).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "svg"));
+    let svgs = std::fs::read_dir(&a).unwrap().filter(|e| {
+        e.as_ref()
+            .unwrap()
+            .path()
+            .extension()
+            .is_some_and(|x| x == "svg")
+    });
     assert!(svgs.count() >= 4, "expected the report's plots");
     assert_eq!(read(a.join("results.json")), read(b.join("results.json")));
     assert_eq!(read(a.join("per_seed.csv")), read(b.join("per_seed.csv")));
@@ -54,7 +68,15 @@ fn run_writes_every_file_and_is_reproducible() {
     let results: serde_json::Value = serde_json::from_str(&read(a.join("results.json"))).unwrap();
     assert_eq!(results["experiment"], "retarget");
     let metric = &results["metrics"][0];
-    for key in ["metric", "condition", "mean", "ci_low", "ci_high", "n", "values"] {
+    for key in [
+        "metric",
+        "condition",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "n",
+        "values",
+    ] {
         assert!(metric.get(key).is_some(), "metric lacks {key}");
     }
     assert_eq!(metric["n"], 3);
@@ -63,7 +85,10 @@ fn run_writes_every_file_and_is_reproducible() {
         assert!(verdict.get(key).is_some(), "verdict lacks {key}");
     }
     // 3 agents x 1 level size x 2 budgets x 2 generators, 3 seeds each, plus a header.
-    assert_eq!(read(a.join("per_seed.csv")).lines().count(), 1 + 3 * 2 * 2 * 3);
+    assert_eq!(
+        read(a.join("per_seed.csv")).lines().count(),
+        1 + 3 * 2 * 2 * 3
+    );
 }
 
 #[test]
@@ -74,13 +99,19 @@ fn resumed_run_equals_uninterrupted_run() {
     run_tiny(&resumed, &[]);
     // Simulate an interruption: the finished outputs and some units never got written.
     std::fs::remove_file(resumed.join("results.json")).unwrap();
-    let units: Vec<_> = std::fs::read_dir(resumed.join("units")).unwrap().map(|e| e.unwrap().path()).collect();
+    let units: Vec<_> = std::fs::read_dir(resumed.join("units"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert!(units.len() > 4);
     for u in units.iter().step_by(3) {
         std::fs::remove_file(u).unwrap();
     }
     run_tiny(&resumed, &[]);
-    assert_eq!(read(whole.join("results.json")), read(resumed.join("results.json")));
+    assert_eq!(
+        read(whole.join("results.json")),
+        read(resumed.join("results.json"))
+    );
 }
 
 #[test]
@@ -92,7 +123,10 @@ fn shards_merge_into_the_single_machine_run() {
     for k in 1..=3 {
         let dir = tmp.path().join(format!("shard{k}"));
         run_tiny(&dir, &["--shard", &format!("{k}/3")]);
-        assert!(!dir.join("results.json").exists(), "a lone shard is not a finished run");
+        assert!(
+            !dir.join("results.json").exists(),
+            "a lone shard is not a finished run"
+        );
         shard_dirs.push(dir);
     }
     let merged = tmp.path().join("merged");
@@ -101,18 +135,37 @@ fn shards_merge_into_the_single_machine_run() {
     args.extend(["--out".to_string(), merged.to_str().unwrap().to_string()]);
     let out = cruxlab(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(out.status.success(), "merge failed: {}", stderr(&out));
-    assert_eq!(read(single.join("results.json")), read(merged.join("results.json")));
-    assert_eq!(read(single.join("per_seed.csv")), read(merged.join("per_seed.csv")));
+    assert_eq!(
+        read(single.join("results.json")),
+        read(merged.join("results.json"))
+    );
+    assert_eq!(
+        read(single.join("per_seed.csv")),
+        read(merged.join("per_seed.csv"))
+    );
 }
 
 #[test]
 fn unknown_set_key_exits_2_naming_the_key_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("never");
-    let o = cruxlab(&["run", "retarget", "--quick", "--set", "no.such.key=1", "--out", out.to_str().unwrap()]);
+    let o = cruxlab(&[
+        "run",
+        "retarget",
+        "--quick",
+        "--set",
+        "no.such.key=1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no.such.key"), "{}", stderr(&o));
-    assert_eq!(stderr(&o).trim().lines().count(), 1, "one clear message: {}", stderr(&o));
+    assert_eq!(
+        stderr(&o).trim().lines().count(),
+        1,
+        "one clear message: {}",
+        stderr(&o)
+    );
     assert!(!out.exists(), "nothing may be written on bad input");
 }
 
@@ -122,16 +175,34 @@ fn config_file_typo_exits_2_naming_file_line_and_key() {
     let config = tmp.path().join("typo.toml");
     std::fs::write(&config, "seeds = 3\n# a comment\nsises = [9]\n").unwrap();
     let out = tmp.path().join("never");
-    let o = cruxlab(&["run", "retarget", "--config", config.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = cruxlab(&[
+        "run",
+        "retarget",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let msg = stderr(&o);
-    assert!(msg.contains("typo.toml") && msg.contains("line 3") && msg.contains("sises"), "{msg}");
+    assert!(
+        msg.contains("typo.toml") && msg.contains("line 3") && msg.contains("sises"),
+        "{msg}"
+    );
     assert!(!out.exists());
 }
 
 #[test]
 fn invalid_value_exits_2_naming_the_key() {
-    let o = cruxlab(&["run", "retarget", "--quick", "--set", "sizes=[8]", "--out", "/nonexistent/never"]);
+    let o = cruxlab(&[
+        "run",
+        "retarget",
+        "--quick",
+        "--set",
+        "sizes=[8]",
+        "--out",
+        "/nonexistent/never",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("sizes"), "{}", stderr(&o));
     let o = cruxlab(&["run", "retarget", "--quick", "--set", "seeds=many"]);
@@ -141,10 +212,26 @@ fn invalid_value_exits_2_naming_the_key() {
 
 #[test]
 fn bad_flags_and_names_exit_2() {
-    assert_eq!(cruxlab(&["run", "retarget", "--no-such-flag"]).status.code(), Some(2));
-    assert_eq!(cruxlab(&["run", "no-such-experiment"]).status.code(), Some(2));
-    assert_eq!(cruxlab(&["run", "retarget", "--shard", "4/3"]).status.code(), Some(2));
-    assert_eq!(cruxlab(&["render", "--generate", "maze:8"]).status.code(), Some(2));
+    assert_eq!(
+        cruxlab(&["run", "retarget", "--no-such-flag"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        cruxlab(&["run", "no-such-experiment"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        cruxlab(&["run", "retarget", "--shard", "4/3"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        cruxlab(&["render", "--generate", "maze:8"]).status.code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -153,7 +240,10 @@ fn level_with_stray_character_exits_2_naming_line_and_column() {
     let o = cruxlab(&["render", fixture]);
     assert_eq!(o.status.code(), Some(2));
     let msg = stderr(&o);
-    assert!(msg.contains("stray.txt") && msg.contains("line 3, column 4"), "{msg}");
+    assert!(
+        msg.contains("stray.txt") && msg.contains("line 3, column 4"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -165,7 +255,14 @@ fn render_prints_and_draws_levels() {
     assert!(text.lines().all(|l| l.chars().count() == 13));
     let tmp = tempfile::tempdir().unwrap();
     let png = tmp.path().join("maze.png");
-    let o = cruxlab(&["render", "--generate", "rooms:15", "--png", png.to_str().unwrap(), "--cue"]);
+    let o = cruxlab(&[
+        "render",
+        "--generate",
+        "rooms:15",
+        "--png",
+        png.to_str().unwrap(),
+        "--cue",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(&std::fs::read(&png).unwrap()[1..4], b"PNG");
     let level = concat!(env!("CARGO_MANIFEST_DIR"), "/../../levels/corridor.txt");
@@ -178,5 +275,8 @@ fn list_and_show_describe_experiments() {
     assert!(String::from_utf8(o.stdout).unwrap().starts_with("retarget"));
     let o = cruxlab(&["show", "retarget", "--quick"]);
     let text = String::from_utf8(o.stdout).unwrap();
-    assert!(text.contains("Claim:") && text.contains("seeds = 20"), "{text}");
+    assert!(
+        text.contains("Claim:") && text.contains("seeds = 20"),
+        "{text}"
+    );
 }

@@ -36,7 +36,10 @@ fn origin_suffix(origin: &Option<Origin>) -> String {
 pub enum UserError {
     /// The config file could not be read.
     #[error("config file {}: {reason}", file.display())]
-    ConfigRead { file: PathBuf, reason: std::io::Error },
+    ConfigRead {
+        file: PathBuf,
+        reason: std::io::Error,
+    },
     /// The config file is not valid TOML.
     #[error("config file {}, line {line}: TOML syntax error: {message}", file.display())]
     ConfigSyntax {

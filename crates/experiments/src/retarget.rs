@@ -37,7 +37,8 @@
 
 use cruxlab_agents::{AgentKind, Planner, Policy, View};
 use cruxlab_core::{
-    Experiment, MetricSummary, PlotSpec, Results, Summary, Verdict, VerdictKind, mean_ci, paired_difference,
+    Experiment, MetricSummary, PlotSpec, Results, Summary, Verdict, VerdictKind, mean_ci,
+    paired_difference,
 };
 use cruxlab_grid::{DistanceField, Env, EnvConfig, Level, LevelSource, LevelSpec, ObjectKind};
 use serde::{Deserialize, Serialize};
@@ -103,23 +104,35 @@ const KINDS: [&str; 3] = ["original", "swapped", "rederived"];
 impl Retarget {
     fn spec(config: &Config, level: &str, size: usize) -> LevelSpec {
         match level {
-            "rooms" => LevelSpec::Rooms { size, density: config.room_density },
+            "rooms" => LevelSpec::Rooms {
+                size,
+                density: config.room_density,
+            },
             _ => LevelSpec::Maze { size },
         }
     }
 
     /// Play one episode of `planner` toward `target` on `level`.
     fn play(level: &Level, target: ObjectKind, planner: &mut Planner, max_steps: u32) -> Episode {
-        let mut env = Env::new(LevelSource::Fixed(level.clone()), EnvConfig::new(target, max_steps));
+        let mut env = Env::new(
+            LevelSource::Fixed(level.clone()),
+            EnvConfig::new(target, max_steps),
+        );
         env.reset(0);
         let to_target = DistanceField::from_sources(level, level.positions_of(target));
         let optimal = to_target.get(level.agent()).unwrap_or(u32::MAX);
         let before = planner.compute();
         planner.reset();
-        let mut episode = Episode { optimal, ..Episode::default() };
+        let mut episode = Episode {
+            optimal,
+            ..Episode::default()
+        };
         loop {
             let action = {
-                let view = View { level: env.level(), cue: env.cue() };
+                let view = View {
+                    level: env.level(),
+                    cue: env.cue(),
+                };
                 planner.act(&view)
             };
             let step = env.advance(action);
@@ -179,7 +192,13 @@ budget sees the same levels for a given seed."
             swapped_target: ObjectKind::Cheese,
         };
         if quick {
-            Config { seeds: 20, episodes: 4, sizes: vec![9, 21], budgets: vec![1, 2, 4, 8, 16, 64, 256, 1024], ..base }
+            Config {
+                seeds: 20,
+                episodes: 4,
+                sizes: vec![9, 21],
+                budgets: vec![1, 2, 4, 8, 16, 64, 256, 1024],
+                ..base
+            }
         } else {
             base
         }
@@ -203,8 +222,15 @@ budget sees the same levels for a given seed."
         if config.levels.is_empty() {
             return err("levels", "must name at least one level generator");
         }
-        if let Some(l) = config.levels.iter().find(|l| !matches!(l.as_str(), "maze" | "rooms")) {
-            return err("levels", &format!("unknown level generator '{l}' (expected maze or rooms)"));
+        if let Some(l) = config
+            .levels
+            .iter()
+            .find(|l| !matches!(l.as_str(), "maze" | "rooms"))
+        {
+            return err(
+                "levels",
+                &format!("unknown level generator '{l}' (expected maze or rooms)"),
+            );
         }
         if config.sizes.is_empty() || config.sizes.iter().any(|&s| s < 5 || s % 2 == 0) {
             return err("sizes", "every size must be odd and at least 5");
@@ -230,7 +256,12 @@ budget sees the same levels for a given seed."
             for &size in &config.sizes {
                 for &agent in &config.agents {
                     for &budget in &config.budgets {
-                        out.push(Condition { agent, level: level.clone(), size, budget });
+                        out.push(Condition {
+                            agent,
+                            level: level.clone(),
+                            size,
+                            budget,
+                        });
                     }
                 }
             }
@@ -240,12 +271,19 @@ budget sees the same levels for a given seed."
 
     fn measure(&self, config: &Config, c: &Condition, seed: u64) -> Vec<(String, f64)> {
         let spec = Self::spec(config, &c.level, c.size);
-        let level_kind = config.levels.iter().position(|l| *l == c.level).unwrap_or(0) as u64;
+        let level_kind = config
+            .levels
+            .iter()
+            .position(|l| *l == c.level)
+            .unwrap_or(0) as u64;
         let mut sums = [[0.0f64; 5]; 3];
         let mut rederive_cost = 0.0;
         for e in 0..config.episodes {
             // The level depends on (seed, episode, generator, size) only: every agent and budget sees it.
-            let level = spec.generate(derive_seed(config.master_seed, &[seed, e, level_kind, c.size as u64]));
+            let level = spec.generate(derive_seed(
+                config.master_seed,
+                &[seed, e, level_kind, c.size as u64],
+            ));
             let max_steps = config.step_limit_per_cell * level.cells() as u32;
             let budget = Some(c.budget);
 
@@ -258,7 +296,10 @@ budget sees the same levels for a given seed."
 
             let mut rederived = c.agent.planner(&level, config.original_target, budget);
             let before = rederived.compute().derivation;
-            rederived.retarget_with(config.swapped_target, c.agent.derive(&level, config.swapped_target));
+            rederived.retarget_with(
+                config.swapped_target,
+                c.agent.derive(&level, config.swapped_target),
+            );
             let cost = rederived.compute().derivation - before;
             let ep_rederived = Self::play(&level, config.swapped_target, &mut rederived, max_steps);
             rederive_cost += cost as f64;
@@ -308,8 +349,14 @@ budget sees the same levels for a given seed."
                 ("spl_original", "SPL, original target"),
                 ("spl_swapped", "SPL, swapped target (nothing re-derived)"),
                 ("spl_rederived", "SPL, swapped target (re-derived)"),
-                ("expansions_per_episode_original", "expansions per episode, original target"),
-                ("expansions_per_episode_rederived", "expansions per episode incl. re-derivation, swapped target"),
+                (
+                    "expansions_per_episode_original",
+                    "expansions per episode, original target",
+                ),
+                (
+                    "expansions_per_episode_rederived",
+                    "expansions per episode incl. re-derivation, swapped target",
+                ),
             ] {
                 plots.push(PlotSpec {
                     file: format!("{metric}_{level}{largest}.svg"),
@@ -320,7 +367,10 @@ budget sees the same levels for a given seed."
                     x_label: "per-decision budget (expansions)".into(),
                     log_x: true,
                     series: vec!["agent".into()],
-                    filter: vec![("level".into(), json!(level)), ("size".into(), json!(largest))],
+                    filter: vec![
+                        ("level".into(), json!(level)),
+                        ("size".into(), json!(largest)),
+                    ],
                 });
             }
         }
@@ -336,10 +386,22 @@ fn show(s: &Summary) -> String {
     }
 }
 
-fn at<'r>(results: &'r Results, metric: &str, agent: AgentKind, level: &str, size: usize, budget: u64) -> Option<&'r MetricSummary> {
+fn at<'r>(
+    results: &'r Results,
+    metric: &str,
+    agent: AgentKind,
+    level: &str,
+    size: usize,
+    budget: u64,
+) -> Option<&'r MetricSummary> {
     results.find(
         metric,
-        &[("agent", json!(agent)), ("level", json!(level)), ("size", json!(size)), ("budget", json!(budget))],
+        &[
+            ("agent", json!(agent)),
+            ("level", json!(level)),
+            ("size", json!(size)),
+            ("budget", json!(budget)),
+        ],
     )
 }
 
@@ -370,11 +432,20 @@ fn specialised_beats_relaxed(config: &Config, results: &Results) -> Verdict {
             for &budget in &config.budgets {
                 let (Some(cue), Some(astar)) = (
                     at(results, "spl_original", AgentKind::Cue, level, size, budget),
-                    at(results, "spl_original", AgentKind::Astar, level, size, budget),
+                    at(
+                        results,
+                        "spl_original",
+                        AgentKind::Astar,
+                        level,
+                        size,
+                        budget,
+                    ),
                 ) else {
                     continue;
                 };
-                let Some(d) = paired_difference(cue, astar) else { continue };
+                let Some(d) = paired_difference(cue, astar) else {
+                    continue;
+                };
                 compared += 1;
                 if d.ci_low.is_some_and(|lo| lo > 0.0) {
                     significant += 1;
@@ -387,9 +458,25 @@ fn specialised_beats_relaxed(config: &Config, results: &Results) -> Verdict {
                 }
             }
             let cue90 = budget_for_90(config, results, "spl_original", AgentKind::Cue, level, size);
-            let astar90 = budget_for_90(config, results, "spl_original", AgentKind::Astar, level, size);
+            let astar90 = budget_for_90(
+                config,
+                results,
+                "spl_original",
+                AgentKind::Astar,
+                level,
+                size,
+            );
             let top = *config.budgets.iter().max().unwrap_or(&1);
-            let episode = |agent| at(results, "expansions_per_episode_original", agent, level, size, top);
+            let episode = |agent| {
+                at(
+                    results,
+                    "expansions_per_episode_original",
+                    agent,
+                    level,
+                    size,
+                    top,
+                )
+            };
             let compute = match (episode(AgentKind::Cue), episode(AgentKind::Astar)) {
                 (Some(c), Some(a)) => format!(
                     ", expansions per episode at budget {top}: cue {} vs astar {} ({:.1}x)",
@@ -414,7 +501,10 @@ fn specialised_beats_relaxed(config: &Config, results: &Results) -> Verdict {
         VerdictKind::Inconclusive
     };
     let largest = best.map_or("no comparable conditions".into(), |(d, w)| {
-        format!("largest gap in SPL (cue - astar, paired by seed): {} at {w}", show(&d))
+        format!(
+            "largest gap in SPL (cue - astar, paired by seed): {} at {w}",
+            show(&d)
+        )
     });
     Verdict {
         claim: "At equal per-decision budget, the specialised (cue) agent reaches its original target more efficiently (SPL: success weighted by optimal over taken path length) than relaxation-derived A*.".into(),
@@ -431,14 +521,20 @@ fn swap_destroys_specialised(config: &Config, results: &Results) -> Verdict {
     let (mut most_lost, mut most_kept, mut tested) = (0, 0, 0);
     for level in &config.levels {
         for &size in &config.sizes {
-            let Some(budget) = budget_for_90(config, results, "spl_original", AgentKind::Cue, level, size) else { continue };
+            let Some(budget) =
+                budget_for_90(config, results, "spl_original", AgentKind::Cue, level, size)
+            else {
+                continue;
+            };
             let (Some(orig), Some(swap)) = (
                 at(results, "spl_original", AgentKind::Cue, level, size, budget),
                 at(results, "spl_swapped", AgentKind::Cue, level, size, budget),
             ) else {
                 continue;
             };
-            let Some(d) = paired_difference(swap, orig) else { continue };
+            let Some(d) = paired_difference(swap, orig) else {
+                continue;
+            };
             tested += 1;
             let half = 0.5 * orig.mean;
             if d.ci_high.is_some_and(|hi| hi < -half) {
@@ -446,7 +542,8 @@ fn swap_destroys_specialised(config: &Config, results: &Results) -> Verdict {
             } else if d.ci_low.is_some_and(|lo| lo > -half) {
                 most_kept += 1;
             }
-            let recovered = budget_for_90(config, results, "spl_swapped", AgentKind::Cue, level, size);
+            let recovered =
+                budget_for_90(config, results, "spl_swapped", AgentKind::Cue, level, size);
             lines.push(format!(
                 "{level} {size} at budget {budget}: original {}, swapped {}; after the swap SPL >= 0.9 needs budget {}",
                 show(&orig.summary()),
@@ -481,19 +578,31 @@ fn pooled_difference(
     size: usize,
     budgets: &[u64],
 ) -> Option<Summary> {
-    let mut per_seed: std::collections::BTreeMap<u64, (f64, usize)> = std::collections::BTreeMap::new();
+    let mut per_seed: std::collections::BTreeMap<u64, (f64, usize)> =
+        std::collections::BTreeMap::new();
     for &budget in budgets {
-        let (ma, mb) = (at(results, a, agent, level, size, budget)?, at(results, b, agent, level, size, budget)?);
+        let (ma, mb) = (
+            at(results, a, agent, level, size, budget)?,
+            at(results, b, agent, level, size, budget)?,
+        );
         for (seed, va) in ma.seeds.iter().zip(&ma.values) {
-            if let Some(vb) = mb.seeds.iter().position(|s| s == seed).map(|i| mb.values[i]) {
+            if let Some(vb) = mb
+                .seeds
+                .iter()
+                .position(|s| s == seed)
+                .map(|i| mb.values[i])
+            {
                 let e = per_seed.entry(*seed).or_insert((0.0, 0));
                 e.0 += va - vb;
                 e.1 += 1;
             }
         }
     }
-    let diffs: Vec<f64> =
-        per_seed.values().filter(|(_, k)| *k == budgets.len()).map(|(d, k)| d / *k as f64).collect();
+    let diffs: Vec<f64> = per_seed
+        .values()
+        .filter(|(_, k)| *k == budgets.len())
+        .map(|(d, k)| d / *k as f64)
+        .collect();
     (!diffs.is_empty()).then(|| mean_ci(&diffs))
 }
 
@@ -504,7 +613,14 @@ fn relaxed_is_retargetable(config: &Config, results: &Results) -> Verdict {
     for level in &config.levels {
         for &size in &config.sizes {
             let pair = ("spl_rederived", "spl_original");
-            let Some(d) = pooled_difference(results, pair, AgentKind::Astar, level, size, &config.budgets) else {
+            let Some(d) = pooled_difference(
+                results,
+                pair,
+                AgentKind::Astar,
+                level,
+                size,
+                &config.budgets,
+            ) else {
                 continue;
             };
             tested += 1;
@@ -514,7 +630,8 @@ fn relaxed_is_retargetable(config: &Config, results: &Results) -> Verdict {
                 beyond += 1;
             }
             let cost = |agent| {
-                at(results, "rederive_cost", agent, level, size, top).map_or("-".into(), |m| format!("{:.0}", m.mean))
+                at(results, "rederive_cost", agent, level, size, top)
+                    .map_or("-".into(), |m| format!("{:.0}", m.mean))
             };
             lines.push(format!(
                 "{level} {size}: SPL change {}; re-derivation cost astar {} vs cue {} expansions",
@@ -548,12 +665,28 @@ fn rederivation_costs_more_than_search(config: &Config, results: &Results) -> Ve
     for level in &config.levels {
         for &size in &config.sizes {
             let (Some(cost), Some(search)) = (
-                at(results, "rederive_cost", AgentKind::Cue, level, size, budget),
-                at(results, "expansions_per_episode_original", AgentKind::Cue, level, size, budget),
+                at(
+                    results,
+                    "rederive_cost",
+                    AgentKind::Cue,
+                    level,
+                    size,
+                    budget,
+                ),
+                at(
+                    results,
+                    "expansions_per_episode_original",
+                    AgentKind::Cue,
+                    level,
+                    size,
+                    budget,
+                ),
             ) else {
                 continue;
             };
-            let Some(d) = paired_difference(cost, search) else { continue };
+            let Some(d) = paired_difference(cost, search) else {
+                continue;
+            };
             tested += 1;
             if d.ci_low.is_some_and(|lo| lo > 0.0) {
                 more += 1;
@@ -579,7 +712,9 @@ fn rederivation_costs_more_than_search(config: &Config, results: &Results) -> Ve
             "Re-deriving the specialised heuristic for a new target costs more expansions than the specialised agent's whole search for its original target (budget {budget})."
         ),
         verdict,
-        evidence: format!("more in {more}, less in {less} of {tested} level/size cells (paired CI). {}", lines.join("; ")),
+        evidence: format!(
+            "more in {more}, less in {less} of {tested} level/size cells (paired CI). {}",
+            lines.join("; ")
+        ),
     }
 }
-

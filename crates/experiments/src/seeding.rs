@@ -3,7 +3,9 @@
 
 /// Fold coordinates into one 64-bit seed with the SplitMix64 finaliser (Steele, Lea & Flood 2014).
 pub fn derive_seed(master: u64, coordinates: &[u64]) -> u64 {
-    coordinates.iter().fold(splitmix(master), |acc, &c| splitmix(acc ^ splitmix(c.wrapping_add(0x9e37_79b9_7f4a_7c15))))
+    coordinates.iter().fold(splitmix(master), |acc, &c| {
+        splitmix(acc ^ splitmix(c.wrapping_add(0x9e37_79b9_7f4a_7c15)))
+    })
 }
 
 fn splitmix(x: u64) -> u64 {
