@@ -1,5 +1,8 @@
 //! The `cruxlab` command: parse the arguments, dispatch to the library crates, print. No science here.
 
+mod bargain;
+mod scaling;
+
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -81,6 +84,10 @@ enum Command {
         #[arg(long)]
         cue: bool,
     },
+    /// Scaling laws: fit, predict, plan.
+    Scaling(scaling::ScalingArgs),
+    /// Open-source game theory and bargaining: modal-agent matchups and more.
+    Bargain(bargain::BargainArgs),
 }
 
 #[derive(clap::Args)]
@@ -257,6 +264,8 @@ fn dispatch(cli: Cli) -> Result<()> {
                 None => print!("{}", level.to_text()),
             }
         }
+        Command::Scaling(args) => scaling::run(args)?,
+        Command::Bargain(args) => bargain::run(args)?,
     }
     Ok(())
 }

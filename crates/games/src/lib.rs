@@ -1,0 +1,1 @@
+//! Bargaining games and open-source game theory.
