@@ -6,11 +6,13 @@
 //! target by relaxation, read from a cue only one target kind emits, or grown by search. The
 //! [`roster`] names the agents the experiments compare.
 
+mod episode;
 mod heuristic;
 mod planner;
 mod policy;
 pub mod roster;
 
+pub use episode::{Episode, play};
 pub use heuristic::{Derived, Heuristic, UNREACHABLE_ESTIMATE};
 pub use planner::{Planner, SearchOutcome};
 pub use policy::{Compute, Policy, View};

@@ -40,6 +40,8 @@ pub struct Planner {
     /// The rest of a found path, next cell last.
     plan: Vec<Pos>,
     search: SearchScratch,
+    /// Expansions per cell, when tracing (see [`Planner::trace_expansions`]).
+    heat: Option<Vec<u32>>,
 }
 
 /// What one bounded search found.
@@ -69,6 +71,7 @@ impl Planner {
             learned: Vec::new(),
             plan: Vec::new(),
             search: SearchScratch::default(),
+            heat: None,
         };
         planner.compute.derivation = derived.cost;
         planner
@@ -96,6 +99,25 @@ impl Planner {
         self.heuristic = derived.heuristic;
         self.compute.derivation += derived.cost;
         self.forget_episode();
+    }
+
+    /// Start counting expansions per cell (row-major over a level of `cells` cells), to see where the
+    /// planner spent its compute; [`Planner::heat`] reads the counts.
+    pub fn trace_expansions(&mut self, cells: usize) {
+        self.heat = Some(vec![0; cells]);
+    }
+
+    /// Expansions per cell since tracing started, if it did.
+    pub fn heat(&self) -> Option<&[u32]> {
+        self.heat.as_deref()
+    }
+
+    /// The learned LRTA* estimate of a cell this episode, if any.
+    pub fn learned(&self, level: &Level, pos: Pos) -> Option<u32> {
+        self.learned
+            .get(level.index(pos))
+            .copied()
+            .filter(|&l| l != UNSET)
     }
 
     /// Forget the learned estimates and the current plan (a new episode or a new target).
@@ -157,6 +179,9 @@ impl Planner {
             }
             s.heap.pop();
             s.close(i);
+            if let Some(heat) = self.heat.as_mut() {
+                heat[i as usize] += 1;
+            }
             expansions += 1;
             for n in level.floor_neighbours(pos) {
                 let ni = level.index(n) as u32;

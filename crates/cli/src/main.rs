@@ -7,10 +7,11 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
+use cruxlab_agents::{AgentKind, play};
 use cruxlab_core::{DynExperiment, Overrides, RunOptions, RunOutcome, Shard};
-use cruxlab_grid::{Level, LevelSpec};
+use cruxlab_grid::{Level, LevelSpec, ObjectKind};
 
 #[derive(Parser)]
 #[command(
@@ -84,6 +85,36 @@ enum Command {
         #[arg(long)]
         cue: bool,
     },
+    /// Play one planner episode and show where it spent its compute (text summary, optional PNG).
+    Trace {
+        /// A level file; or use --generate.
+        #[arg(required_unless_present = "generate", conflicts_with = "generate")]
+        level: Option<PathBuf>,
+        /// Generate a level instead: maze:SIZE or rooms:SIZE[:DENSITY].
+        #[arg(long, value_name = "SPEC")]
+        generate: Option<String>,
+        /// Seed for --generate.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// The planner: bfs, astar or cue.
+        #[arg(long, default_value = "astar")]
+        agent: String,
+        /// Per-decision expansion budget (default: unbounded).
+        #[arg(long)]
+        budget: Option<u64>,
+        /// The target the planner was built for.
+        #[arg(long, default_value = "diamond")]
+        target: String,
+        /// Swap the target to this kind before the episode.
+        #[arg(long, value_name = "KIND")]
+        swap_to: Option<String>,
+        /// With --swap-to: re-derive the heuristic for the new target (default: keep it as it was).
+        #[arg(long, requires = "swap_to")]
+        rederive: bool,
+        /// Write the picture (expansions per cell, path walked) here.
+        #[arg(long, value_name = "FILE")]
+        png: Option<PathBuf>,
+    },
     /// Scaling laws: fit, predict, plan.
     Scaling(scaling::ScalingArgs),
     /// Open-source game theory and bargaining: modal-agent matchups and more.
@@ -135,7 +166,7 @@ impl std::fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
-fn input_error(message: String) -> anyhow::Error {
+pub(crate) fn input_error(message: String) -> anyhow::Error {
     anyhow::Error::new(InputError(message))
 }
 
@@ -238,17 +269,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             png,
             cue,
         } => {
-            let level = match (level, generate) {
-                (Some(path), _) => read_level(&path)?,
-                (None, Some(spec)) => {
-                    let spec: LevelSpec =
-                        spec.parse().map_err(|e: cruxlab_grid::LevelSpecError| {
-                            input_error(format!("--generate {spec}: {e}"))
-                        })?;
-                    spec.generate(seed)
-                }
-                (None, None) => unreachable!("clap requires a level or --generate"),
-            };
+            let level = load_level(level, generate, seed)?;
             match png {
                 Some(path) => {
                     let cue_field = cue.then(|| {
@@ -257,12 +278,34 @@ fn dispatch(cli: Cli) -> Result<()> {
                             level.positions_of(cruxlab_grid::ObjectKind::CUE_SOURCE),
                         )
                     });
-                    cruxlab_grid::save_png(&level, cue_field.as_ref(), 24, &path)
-                        .with_context(|| format!("writing {}", path.display()))?;
+                    let image = cruxlab_grid::render_png(&level, cue_field.as_ref(), 24);
+                    cruxlab_core::write_atomic(&path, &cruxlab_grid::encode_png(&image)?)?;
                     println!("wrote {}", path.display());
                 }
                 None => print!("{}", level.to_text()),
             }
+        }
+        Command::Trace {
+            level,
+            generate,
+            seed,
+            agent,
+            budget,
+            target,
+            swap_to,
+            rederive,
+            png,
+        } => {
+            let level = load_level(level, generate, seed)?;
+            trace(
+                &level,
+                &agent,
+                budget,
+                &target,
+                swap_to.as_deref(),
+                rederive,
+                png.as_deref(),
+            )?;
         }
         Command::Scaling(args) => scaling::run(args)?,
         Command::Bargain(args) => bargain::run(args)?,
@@ -282,6 +325,85 @@ fn find<'a>(experiments: &'a [Box<dyn DynExperiment>], id: &str) -> Result<&'a d
                 known.join(", ")
             ))
         })
+}
+
+/// A level from a file, or generated from a spec and seed (clap guarantees one of the two).
+fn load_level(path: Option<PathBuf>, generate: Option<String>, seed: u64) -> Result<Level> {
+    match (path, generate) {
+        (Some(path), _) => read_level(&path),
+        (None, Some(spec)) => {
+            let spec: LevelSpec = spec.parse().map_err(|e: cruxlab_grid::LevelSpecError| {
+                input_error(format!("--generate {spec}: {e}"))
+            })?;
+            Ok(spec.generate(seed))
+        }
+        (None, None) => unreachable!("clap requires a level or --generate"),
+    }
+}
+
+/// `cruxlab trace`: one planner episode, summarised, and optionally drawn.
+fn trace(
+    level: &Level,
+    agent: &str,
+    budget: Option<u64>,
+    target: &str,
+    swap_to: Option<&str>,
+    rederive: bool,
+    png: Option<&Path>,
+) -> Result<()> {
+    let kind = |flag: &str, s: &str| {
+        s.parse::<ObjectKind>()
+            .map_err(|e| input_error(format!("--{flag} {s}: {e}")))
+    };
+    let agent: AgentKind = agent
+        .parse()
+        .map_err(|e: String| input_error(format!("--agent: {e}")))?;
+    if budget == Some(0) {
+        return Err(input_error(
+            "--budget 0: a decision needs at least one expansion".into(),
+        ));
+    }
+    let mut target = kind("target", target)?;
+    let mut planner = agent.planner(level, target, budget);
+    if let Some(new) = swap_to {
+        target = kind("swap-to", new)?;
+        if rederive {
+            planner.retarget_with(target, agent.derive(level, target));
+        } else {
+            planner.retarget(target);
+        }
+    }
+    if level.first_of(target).is_none() {
+        return Err(input_error(format!(
+            "the level has no {} to reach",
+            target.name()
+        )));
+    }
+    planner.trace_expansions(level.cells());
+    let episode = play(level, target, &mut planner, 2 * level.cells() as u32);
+    println!(
+        "{} -> {}: {} in {} steps (optimal {}, SPL {:.3}); {} expansions over {} decisions; derivation cost {}",
+        agent.name(),
+        target.name(),
+        if episode.success {
+            "reached"
+        } else {
+            "not reached"
+        },
+        episode.steps,
+        episode.optimal,
+        episode.spl(),
+        episode.expansions,
+        episode.decisions,
+        planner.compute().derivation
+    );
+    if let Some(path) = png {
+        let image =
+            cruxlab_grid::render_trace(level, planner.heat().unwrap_or(&[]), &episode.path, 24);
+        cruxlab_core::write_atomic(path, &cruxlab_grid::encode_png(&image)?)?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
 }
 
 fn read_level(path: &Path) -> Result<Level> {

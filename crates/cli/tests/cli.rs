@@ -280,3 +280,43 @@ fn list_and_show_describe_experiments() {
         "{text}"
     );
 }
+
+#[test]
+fn trace_shows_where_a_planner_spent_its_compute() {
+    let tmp = tempfile::tempdir().unwrap();
+    let png = tmp.path().join("trace.png");
+    let args = [
+        "trace",
+        "--generate",
+        "maze:15",
+        "--seed",
+        "2",
+        "--agent",
+        "cue",
+        "--budget",
+        "4",
+    ];
+    let stale = cruxlab(
+        &[
+            &args[..],
+            &["--swap-to", "cheese", "--png", png.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    assert!(stale.status.success(), "{}", stderr(&stale));
+    assert_eq!(&std::fs::read(&png).unwrap()[1..4], b"PNG");
+    let rederived = cruxlab(&[&args[..], &["--swap-to", "cheese", "--rederive"]].concat());
+    let (stale, rederived) = (
+        String::from_utf8(stale.stdout).unwrap(),
+        String::from_utf8(rederived.stdout).unwrap(),
+    );
+    // Re-deriving for cheese makes the cue agent's field exact: SPL 1 at a derivation cost.
+    assert!(
+        rederived.contains("SPL 1.000") && !rederived.contains("derivation cost 0"),
+        "{rederived}"
+    );
+    assert!(stale.contains("derivation cost 0"), "{stale}");
+    let bad = cruxlab(&["trace", "--generate", "maze:15", "--agent", "dfs"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("unknown agent 'dfs'"), "{}", stderr(&bad));
+}

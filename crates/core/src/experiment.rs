@@ -42,6 +42,20 @@ pub trait Experiment: Send + Sync {
     fn verdicts(&self, config: &Self::Config, results: &Results) -> Vec<Verdict>;
     /// The plots the report shows.
     fn plots(&self, config: &Self::Config) -> Vec<PlotSpec>;
+    /// Pictures drawn from the config alone (example episodes, what an agent looked at), shown in
+    /// the report's "Inside the agents" section. They must be deterministic, like the metrics.
+    fn figures(&self, _config: &Self::Config) -> Vec<Figure> {
+        Vec::new()
+    }
+}
+
+/// A picture an experiment draws itself: PNG or SVG bytes, a file name and a caption.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figure {
+    /// File name inside the run folder, ending in `.png` or `.svg`.
+    pub file: String,
+    pub caption: String,
+    pub bytes: Vec<u8>,
 }
 
 /// A metric summarised over seeds for one condition: mean with a 95% confidence interval.

@@ -5,7 +5,7 @@
 //! which units finished, so the output is byte-identical however the sweep was run.
 
 use crate::error::Error;
-use crate::experiment::{MetricSummary, PlotSpec, Results};
+use crate::experiment::{Figure, MetricSummary, PlotSpec, Results};
 use crate::stats::mean_ci;
 use crate::store::{self, UnitRecord};
 use crate::{plot, report};
@@ -162,6 +162,7 @@ pub(crate) fn write_outputs(
     records: &[UnitRecord],
     conditions: &[Map<String, Value>],
     plots: &[PlotSpec],
+    figures: &[Figure],
     text: &ReportText,
 ) -> Result<(), Error> {
     store::write_atomic(
@@ -189,7 +190,23 @@ pub(crate) fn write_outputs(
         })?;
         store::write_atomic(&path, svg.as_bytes())?;
     }
-    let html = report::render_report(text, results, plots, &condition_keys(conditions));
+    for figure in figures {
+        let valid = (figure.file.ends_with(".png") || figure.file.ends_with(".svg"))
+            && !figure.file.contains(['/', '\\'])
+            && !figure.file.starts_with('.')
+            && !plots.iter().any(|p| p.file == figure.file);
+        if !valid {
+            return Err(Error::Contract {
+                experiment: text.id.to_owned(),
+                message: format!(
+                    "figure file '{}' must be a plain, unused file name ending in .png or .svg",
+                    figure.file
+                ),
+            });
+        }
+        store::write_atomic(&dir.join(&figure.file), &figure.bytes)?;
+    }
+    let html = report::render_report(text, results, plots, figures, &condition_keys(conditions));
     store::write_atomic(&dir.join(store::REPORT_FILE), html.as_bytes())?;
     store::write_json(&dir.join(store::RESULTS_FILE), results)
 }

@@ -25,7 +25,7 @@ mod store;
 
 pub use config::{Overrides, ResolvedConfig};
 pub use error::{Error, Origin, UserError, is_user_error};
-pub use experiment::{Experiment, MetricSummary, PlotSpec, Results, Verdict, VerdictKind};
+pub use experiment::{Experiment, Figure, MetricSummary, PlotSpec, Results, Verdict, VerdictKind};
 pub use report::{escape_html, write_index};
 pub use run::{DynExperiment, Erased, RunOptions, RunOutcome, erase, find, merge};
 pub use shard::Shard;

@@ -3,7 +3,7 @@
 //! assets) and link plots and reports by relative paths, so a folder can be moved or served as is.
 
 use crate::error::Error;
-use crate::experiment::{MetricSummary, PlotSpec, Results, Verdict, VerdictKind};
+use crate::experiment::{Figure, MetricSummary, PlotSpec, Results, Verdict, VerdictKind};
 use crate::finalize::{ReportText, condition_text};
 use crate::stats::format_number;
 use crate::store;
@@ -44,6 +44,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .inconclusive { background: #fef3c7; color: #92400e; }
 figure { margin: 1rem 0 2rem; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figure.picture img { image-rendering: pixelated; max-width: 520px; }
+figure.picture { display: inline-block; vertical-align: top; margin-right: 1.5rem; max-width: 520px; }
 figcaption { color: #555; font-size: 0.9rem; }
 .muted { color: #777; }
 ";
@@ -142,6 +144,7 @@ pub(crate) fn render_report(
     text: &ReportText,
     results: &Results,
     plots: &[PlotSpec],
+    figures: &[Figure],
     keys: &[String],
 ) -> String {
     let mut body = String::new();
@@ -172,6 +175,19 @@ pub(crate) fn render_report(
                 title = escape_html(&spec.title),
                 metric = escape_html(&spec.y_label),
                 x = escape_html(&spec.x_label),
+            );
+        }
+    }
+
+    if !figures.is_empty() {
+        body.push_str("<h2>Inside the agents</h2>\n");
+        for figure in figures {
+            let _ = writeln!(
+                body,
+                "<figure class=\"picture\"><img src=\"{file}\" alt=\"{caption}\">\
+                 <figcaption>{caption}</figcaption></figure>",
+                file = escape_html(&figure.file),
+                caption = escape_html(&figure.caption),
             );
         }
     }
@@ -250,7 +266,7 @@ mod tests {
             model: "First.\n\nSecond <p>.",
             config: "seeds = 3\n",
         };
-        let html = render_report(&text, &results(), &[], &["p".to_owned()]);
+        let html = render_report(&text, &results(), &[], &[], &["p".to_owned()]);
         for needle in [
             "<h1>toy</h1>",
             "A &amp; B",

@@ -445,6 +445,7 @@ fn finalize_sweep<E: Experiment>(
     );
     results.verdicts = sweep.e.verdicts(&sweep.config, &results);
     let plots = sweep.e.plots(&sweep.config);
+    let figures = sweep.e.figures(&sweep.config);
     let text = ReportText {
         id: sweep.e.id(),
         claim: sweep.e.claim(),
@@ -457,6 +458,7 @@ fn finalize_sweep<E: Experiment>(
         &records,
         &sweep.condition_json,
         &plots,
+        &figures,
         &text,
     )?;
     Ok(RunOutcome::Complete(results))

@@ -35,12 +35,12 @@
 //! re-derivation cost; (4) whether re-deriving the specialised heuristic costs more than the whole
 //! search of an original episode.
 
-use cruxlab_agents::{AgentKind, Planner, Policy, View};
+use cruxlab_agents::{AgentKind, play};
 use cruxlab_core::{
-    Experiment, MetricSummary, PlotSpec, Results, Summary, Verdict, VerdictKind, mean_ci,
+    Experiment, Figure, MetricSummary, PlotSpec, Results, Summary, Verdict, VerdictKind, mean_ci,
     paired_difference,
 };
-use cruxlab_grid::{DistanceField, Env, EnvConfig, Level, LevelSource, LevelSpec, ObjectKind};
+use cruxlab_grid::{LevelSpec, ObjectKind};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -70,6 +70,10 @@ pub struct Config {
     pub step_limit_per_cell: u32,
     pub original_target: ObjectKind,
     pub swapped_target: ObjectKind,
+    /// The level of the report's example episodes ("maze:21", "rooms:15:0.25"; seed 0 of the run).
+    pub trace_level: String,
+    /// Per-decision budget of the example episodes.
+    pub trace_budget: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -78,25 +82,6 @@ pub struct Condition {
     pub level: String,
     pub size: usize,
     pub budget: u64,
-}
-
-/// What one episode produced.
-#[derive(Clone, Copy, Debug, Default)]
-struct Episode {
-    success: bool,
-    steps: u32,
-    optimal: u32,
-    expansions: u64,
-    decisions: u64,
-}
-
-impl Episode {
-    fn spl(&self) -> f64 {
-        if !self.success {
-            return 0.0;
-        }
-        self.optimal as f64 / (self.steps.max(self.optimal)) as f64
-    }
 }
 
 const KINDS: [&str; 3] = ["original", "swapped", "rederived"];
@@ -112,43 +97,50 @@ impl Retarget {
         }
     }
 
-    /// Play one episode of `planner` toward `target` on `level`.
-    fn play(level: &Level, target: ObjectKind, planner: &mut Planner, max_steps: u32) -> Episode {
-        let mut env = Env::new(
-            LevelSource::Fixed(level.clone()),
-            EnvConfig::new(target, max_steps),
-        );
-        env.reset(0);
-        let to_target = DistanceField::from_sources(level, level.positions_of(target));
-        let optimal = to_target.get(level.agent()).unwrap_or(u32::MAX);
-        let before = planner.compute();
-        planner.reset();
-        let mut episode = Episode {
-            optimal,
-            ..Episode::default()
+    /// One example episode drawn from inside the planner: where it expanded, where it walked.
+    fn trace(
+        config: &Config,
+        level: &cruxlab_grid::Level,
+        agent: AgentKind,
+        swapped: bool,
+    ) -> Figure {
+        let max_steps = config.step_limit_per_cell * level.cells() as u32;
+        let mut planner = agent.planner(level, config.original_target, Some(config.trace_budget));
+        let target = if swapped {
+            planner.retarget(config.swapped_target);
+            config.swapped_target
+        } else {
+            config.original_target
         };
-        loop {
-            let action = {
-                let view = View {
-                    level: env.level(),
-                    cue: env.cue(),
-                };
-                planner.act(&view)
-            };
-            let step = env.advance(action);
-            episode.steps += 1;
-            if step.terminated {
-                episode.success = true;
-                break;
-            }
-            if step.truncated {
-                break;
-            }
+        planner.trace_expansions(level.cells());
+        let ep = play(level, target, &mut planner, max_steps);
+        let image = cruxlab_grid::render_trace(level, planner.heat().unwrap_or(&[]), &ep.path, 16);
+        let bytes = cruxlab_grid::encode_png(&image).expect("encoding a PNG in memory cannot fail");
+        let episode = if swapped {
+            "swapped to"
+        } else {
+            "original target"
+        };
+        let stale = if swapped { ", nothing re-derived" } else { "" };
+        Figure {
+            file: format!(
+                "trace_{}_{}.png",
+                agent.name(),
+                if swapped { "swapped" } else { "original" }
+            ),
+            caption: format!(
+                "{} ({episode} {}{stale}), budget {}: {} in {} steps (optimal {}), {} expansions. \
+                 Orange: expansions per cell (log scale); dots: the path walked.",
+                agent.name(),
+                target.name(),
+                config.trace_budget,
+                if ep.success { "reached" } else { "not reached" },
+                ep.steps,
+                ep.optimal,
+                ep.expansions
+            ),
+            bytes,
         }
-        let after = planner.compute();
-        episode.expansions = after.expansions - before.expansions;
-        episode.decisions = after.decisions - before.decisions;
-        episode
     }
 }
 
@@ -190,6 +182,8 @@ budget sees the same levels for a given seed."
             step_limit_per_cell: 2,
             original_target: ObjectKind::Diamond,
             swapped_target: ObjectKind::Cheese,
+            trace_level: "maze:21".into(),
+            trace_budget: 4,
         };
         if quick {
             Config {
@@ -247,6 +241,12 @@ budget sees the same levels for a given seed."
         if config.original_target == config.swapped_target {
             return err("swapped_target", "must differ from original_target");
         }
+        if let Err(e) = config.trace_level.parse::<LevelSpec>() {
+            return err("trace_level", &e.to_string());
+        }
+        if config.trace_budget == 0 {
+            return err("trace_budget", "must be at least 1 expansion");
+        }
         Ok(())
     }
 
@@ -288,11 +288,11 @@ budget sees the same levels for a given seed."
             let budget = Some(c.budget);
 
             let mut original = c.agent.planner(&level, config.original_target, budget);
-            let ep_original = Self::play(&level, config.original_target, &mut original, max_steps);
+            let ep_original = play(&level, config.original_target, &mut original, max_steps);
 
             let mut swapped = c.agent.planner(&level, config.original_target, budget);
             swapped.retarget(config.swapped_target);
-            let ep_swapped = Self::play(&level, config.swapped_target, &mut swapped, max_steps);
+            let ep_swapped = play(&level, config.swapped_target, &mut swapped, max_steps);
 
             let mut rederived = c.agent.planner(&level, config.original_target, budget);
             let before = rederived.compute().derivation;
@@ -301,14 +301,14 @@ budget sees the same levels for a given seed."
                 c.agent.derive(&level, config.swapped_target),
             );
             let cost = rederived.compute().derivation - before;
-            let ep_rederived = Self::play(&level, config.swapped_target, &mut rederived, max_steps);
+            let ep_rederived = play(&level, config.swapped_target, &mut rederived, max_steps);
             rederive_cost += cost as f64;
 
             for (k, ep) in [ep_original, ep_swapped, ep_rederived].iter().enumerate() {
                 let extra = if k == 2 { cost as f64 } else { 0.0 };
                 sums[k][0] += ep.success as u8 as f64;
                 sums[k][1] += ep.spl();
-                sums[k][2] += ep.expansions as f64 / ep.decisions.max(1) as f64;
+                sums[k][2] += ep.expansions_per_decision();
                 sums[k][3] += ep.expansions as f64 + extra;
                 sums[k][4] += ep.steps as f64;
             }
@@ -339,6 +339,21 @@ budget sees the same levels for a given seed."
             verdicts.push(relaxed_is_retargetable(config, results));
         }
         verdicts
+    }
+
+    fn figures(&self, config: &Config) -> Vec<Figure> {
+        let Ok(spec) = config.trace_level.parse::<LevelSpec>() else {
+            return Vec::new();
+        };
+        let level = spec.generate(derive_seed(config.master_seed, &[u64::MAX]));
+        let mut figures = Vec::new();
+        for agent in [AgentKind::Cue, AgentKind::Astar] {
+            if config.agents.contains(&agent) {
+                figures.push(Self::trace(config, &level, agent, false));
+                figures.push(Self::trace(config, &level, agent, true));
+            }
+        }
+        figures
     }
 
     fn plots(&self, config: &Config) -> Vec<PlotSpec> {

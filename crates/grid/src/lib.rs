@@ -40,4 +40,4 @@ pub use env::{Env, EnvConfig, EnvError, Info, LevelSource, Step, Transition};
 pub use generate::{LevelSpec, LevelSpecError, maze, rooms, scatter};
 pub use level::{Level, LevelError, Object, ObjectKind, Pos};
 pub use obs::{CompactObs, ObsKind, Observation, PlanesObs, write_compact, write_planes};
-pub use render::{render_png, save_png};
+pub use render::{encode_png, render_png, render_trace, save_png};

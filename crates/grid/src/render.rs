@@ -22,6 +22,8 @@ const DIAMOND: [u8; 3] = [0, 176, 214];
 const CHEESE: [u8; 3] = [242, 190, 20];
 const KEY: [u8; 3] = [150, 92, 34];
 const OUTLINE: [u8; 3] = [30, 30, 30];
+const HEAT: [u8; 3] = [232, 110, 30];
+const TRAIL: [u8; 3] = [120, 20, 40];
 
 /// The picture of `level`, `tile x tile` pixels per cell (`tile` at least 1; 16 or more shows the
 /// shapes well), with the floor tinted by `cue` when given.
@@ -63,6 +65,58 @@ pub fn render_png(level: &Level, cue: Option<&DistanceField>, tile: u32) -> RgbI
         }
     }
     img
+}
+
+/// What one episode looked like from inside a planner: the level as it started, floor tinted from
+/// pale to deep orange by how many times the planner expanded each cell (`heat`, row-major, on a log
+/// scale), and the cells the agent walked through marked with small dark dots.
+pub fn render_trace(level: &Level, heat: &[u32], path: &[Pos], tile: u32) -> RgbImage {
+    assert_eq!(heat.len(), level.cells(), "one heat value per cell");
+    let mut img = render_png(level, None, tile);
+    let top = heat.iter().copied().max().unwrap_or(0).max(1) as f32;
+    let mut walked = vec![false; level.cells()];
+    for p in path {
+        if level.in_bounds(*p) {
+            walked[level.index(*p)] = true;
+        }
+    }
+    for row in 0..level.height() {
+        for col in 0..level.width() {
+            let pos = Pos::new(row, col);
+            let i = level.index(pos);
+            if level.is_wall(pos) || (heat[i] == 0 && !walked[i]) {
+                continue;
+            }
+            let strength = (1.0 + heat[i] as f32).ln() / (1.0 + top).ln();
+            for dy in 0..tile {
+                for dx in 0..tile {
+                    let (x, y) = (col as u32 * tile + dx, row as u32 * tile + dy);
+                    let px = img.get_pixel(x, y).0;
+                    let u = (dx as f32 + 0.5) / tile as f32 * 2.0 - 1.0;
+                    let v = (dy as f32 + 0.5) / tile as f32 * 2.0 - 1.0;
+                    // Only recolour plain floor pixels, so objects and the agent stay visible.
+                    let floor_like = px == FLOOR || px == mix(FLOOR, GRID_LINE, 0.8);
+                    let mut colour = if floor_like && heat[i] > 0 {
+                        mix(px, HEAT, 0.15 + 0.85 * strength)
+                    } else {
+                        px
+                    };
+                    if walked[i] && floor_like && disc(u, v, 0.2) {
+                        colour = TRAIL;
+                    }
+                    img.put_pixel(x, y, Rgb(colour));
+                }
+            }
+        }
+    }
+    img
+}
+
+/// PNG bytes of a picture (for atomic writes by the caller).
+pub fn encode_png(img: &RgbImage) -> Result<Vec<u8>, image::ImageError> {
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut bytes, image::ImageFormat::Png)?;
+    Ok(bytes.into_inner())
 }
 
 /// Render and write a PNG file.
