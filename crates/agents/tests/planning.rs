@@ -2,7 +2,7 @@
 //! budgeted planners never exceed their budget and still reach the goal (LRTA* completeness).
 
 use cruxlab_agents::roster::AgentKind;
-use cruxlab_agents::{Policy, SearchOutcome, View};
+use cruxlab_agents::{Policy, SearchOutcome, play};
 use cruxlab_grid::{Action, DistanceField, Level, LevelSpec, ObjectKind};
 use proptest::prelude::*;
 
@@ -16,32 +16,10 @@ fn spec() -> impl Strategy<Value = LevelSpec> {
     ]
 }
 
-/// Walk a policy on a level without the environment: move when the cell is floor.
-fn walk(
-    level: &Level,
-    target: ObjectKind,
-    policy: &mut impl Policy,
-    limit: usize,
-) -> Option<usize> {
-    let cue = DistanceField::from_sources(level, level.positions_of(ObjectKind::CUE_SOURCE));
-    let mut level = level.clone();
-    for step in 1..=limit {
-        let action = policy.act(&View {
-            level: &level,
-            cue: &cue,
-        });
-        let next = action.apply(level.agent()).filter(|p| !level.is_wall(*p));
-        if let Some(next) = next {
-            level.set_agent(next);
-        }
-        if level
-            .object_at(level.agent())
-            .is_some_and(|o| o.kind == target)
-        {
-            return Some(step);
-        }
-    }
-    None
+/// Steps to the target under the engine's rules, if reached within `limit` steps.
+fn walk(level: &Level, target: ObjectKind, policy: &mut impl Policy, limit: usize) -> Option<usize> {
+    let episode = play(level, target, policy, limit as u32);
+    episode.success.then_some(episode.steps as usize)
 }
 
 proptest! {
