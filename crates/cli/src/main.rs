@@ -69,15 +69,8 @@ enum Command {
     },
     /// Print a level as text, or draw it as PNG.
     Render {
-        /// A level file (see levels/ for the format).
-        #[arg(required_unless_present = "generate", conflicts_with = "generate")]
-        level: Option<PathBuf>,
-        /// Generate a level instead: maze:SIZE or rooms:SIZE[:DENSITY].
-        #[arg(long, value_name = "SPEC")]
-        generate: Option<String>,
-        /// Seed for --generate.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
+        #[command(flatten)]
+        source: LevelArgs,
         /// Write a PNG here instead of printing text.
         #[arg(long, value_name = "FILE")]
         png: Option<PathBuf>,
@@ -87,15 +80,8 @@ enum Command {
     },
     /// Play one planner episode and show where it spent its compute (text summary, optional PNG).
     Trace {
-        /// A level file; or use --generate.
-        #[arg(required_unless_present = "generate", conflicts_with = "generate")]
-        level: Option<PathBuf>,
-        /// Generate a level instead: maze:SIZE or rooms:SIZE[:DENSITY].
-        #[arg(long, value_name = "SPEC")]
-        generate: Option<String>,
-        /// Seed for --generate.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
+        #[command(flatten)]
+        source: LevelArgs,
         /// The planner: bfs, astar or cue.
         #[arg(long, default_value = "astar")]
         agent: String,
@@ -119,6 +105,20 @@ enum Command {
     Scaling(scaling::ScalingArgs),
     /// Open-source game theory and bargaining: modal-agent matchups and more.
     Bargain(bargain::BargainArgs),
+}
+
+/// Where a level comes from: a file, or a generator and a seed.
+#[derive(clap::Args)]
+struct LevelArgs {
+    /// A level file (see levels/ for the format).
+    #[arg(required_unless_present = "generate", conflicts_with = "generate")]
+    level: Option<PathBuf>,
+    /// Generate a level instead: maze:SIZE or rooms:SIZE[:DENSITY].
+    #[arg(long, value_name = "SPEC")]
+    generate: Option<String>,
+    /// Seed for --generate.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
 }
 
 #[derive(clap::Args)]
@@ -262,14 +262,8 @@ fn dispatch(cli: Cli) -> Result<()> {
                 RunOutcome::Complete(results),
             );
         }
-        Command::Render {
-            level,
-            generate,
-            seed,
-            png,
-            cue,
-        } => {
-            let level = load_level(level, generate, seed)?;
+        Command::Render { source, png, cue } => {
+            let level = load_level(source)?;
             match png {
                 Some(path) => {
                     let cue_field = cue.then(|| {
@@ -286,9 +280,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             }
         }
         Command::Trace {
-            level,
-            generate,
-            seed,
+            source,
             agent,
             budget,
             target,
@@ -296,7 +288,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             rederive,
             png,
         } => {
-            let level = load_level(level, generate, seed)?;
+            let level = load_level(source)?;
             trace(
                 &level,
                 &agent,
@@ -328,8 +320,14 @@ fn find<'a>(experiments: &'a [Box<dyn DynExperiment>], id: &str) -> Result<&'a d
 }
 
 /// A level from a file, or generated from a spec and seed (clap guarantees one of the two).
-fn load_level(path: Option<PathBuf>, generate: Option<String>, seed: u64) -> Result<Level> {
-    match (path, generate) {
+fn load_level(
+    LevelArgs {
+        level,
+        generate,
+        seed,
+    }: LevelArgs,
+) -> Result<Level> {
+    match (level, generate) {
         (Some(path), _) => read_level(&path),
         (None, Some(spec)) => {
             let spec: LevelSpec = spec.parse().map_err(|e: cruxlab_grid::LevelSpecError| {
