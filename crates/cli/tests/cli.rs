@@ -318,5 +318,9 @@ fn trace_shows_where_a_planner_spent_its_compute() {
     assert!(stale.contains("derivation cost 0"), "{stale}");
     let bad = cruxlab(&["trace", "--generate", "maze:15", "--agent", "dfs"]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr(&bad).contains("unknown agent 'dfs'"), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("unknown agent 'dfs'"),
+        "{}",
+        stderr(&bad)
+    );
 }
