@@ -252,6 +252,7 @@ impl Policy for Planner {
         }
         let (outcome, expansions) = self.search(view.level, view.cue, here);
         self.compute.expansions += expansions;
+        self.compute.peak = self.compute.peak.max(expansions);
         let step = match outcome {
             SearchOutcome::Found { mut path } => {
                 path.reverse();

@@ -20,6 +20,8 @@ pub struct Compute {
     pub decisions: u64,
     /// Expansions spent deriving heuristics (before or between episodes).
     pub derivation: u64,
+    /// The most expansions any single decision spent.
+    pub peak: u64,
 }
 
 impl Compute {

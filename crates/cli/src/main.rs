@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use cruxlab_agents::{AgentKind, play};
-use cruxlab_core::{DynExperiment, Overrides, RunOptions, RunOutcome, Shard};
+use cruxlab_core::{Overrides, RunOptions, RunOutcome, Shard};
 use cruxlab_grid::{Level, LevelSpec, ObjectKind};
 
 #[derive(Parser)]
@@ -180,7 +180,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             }
         }
         Command::Show { experiment, quick } => {
-            let e = find(&experiments, &experiment)?;
+            let e = cruxlab_core::find(&experiments, &experiment)?;
             println!(
                 "{}\n\nClaim: {}\n\nModel: {}\n",
                 e.id(),
@@ -196,7 +196,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             out,
             shard,
         } => {
-            let e = find(&experiments, &experiment)?;
+            let e = cruxlab_core::find(&experiments, &experiment)?;
             let shard = shard.map(|s| s.parse::<Shard>()).transpose()?;
             let resolved = e.resolve(&Overrides {
                 quick: config.quick,
@@ -305,20 +305,6 @@ fn dispatch(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-fn find<'a>(experiments: &'a [Box<dyn DynExperiment>], id: &str) -> Result<&'a dyn DynExperiment> {
-    experiments
-        .iter()
-        .find(|e| e.id() == id)
-        .map(|e| e.as_ref())
-        .ok_or_else(|| {
-            let known: Vec<&str> = experiments.iter().map(|e| e.id()).collect();
-            input_error(format!(
-                "unknown experiment '{id}' (known: {})",
-                known.join(", ")
-            ))
-        })
-}
-
 /// A level from a file, or generated from a spec and seed (clap guarantees one of the two).
 fn load_level(
     LevelArgs {
@@ -363,6 +349,7 @@ fn trace(
     }
     let mut target = kind("target", target)?;
     let mut planner = agent.planner(level, target, budget);
+    let derived_before = planner.compute().derivation;
     if let Some(new) = swap_to {
         target = kind("swap-to", new)?;
         if rederive {
@@ -380,7 +367,7 @@ fn trace(
     planner.trace_expansions(level.cells());
     let episode = play(level, target, &mut planner, 2 * level.cells() as u32);
     println!(
-        "{} -> {}: {} in {} steps (optimal {}, SPL {:.3}); {} expansions over {} decisions; derivation cost {}",
+        "{} -> {}: {} in {} steps (optimal {}, SPL {:.3}); {} expansions over {} decisions (at most {} in one); re-derivation cost {}",
         agent.name(),
         target.name(),
         if episode.success {
@@ -393,7 +380,8 @@ fn trace(
         episode.spl(),
         episode.expansions,
         episode.decisions,
-        planner.compute().derivation
+        planner.compute().peak,
+        planner.compute().derivation - derived_before
     );
     if let Some(path) = png {
         let image =

@@ -129,6 +129,19 @@ fn shards_merge_into_the_single_machine_run() {
         );
         shard_dirs.push(dir);
     }
+    // Two of three shards do not make a run: exit 2, and nothing written to the output folder.
+    let partial = tmp.path().join("partial");
+    let o = cruxlab(&[
+        "merge",
+        shard_dirs[0].to_str().unwrap(),
+        shard_dirs[1].to_str().unwrap(),
+        "--out",
+        partial.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("shard 3/3"), "{}", stderr(&o));
+    assert!(!partial.exists(), "a failed merge writes nothing");
+
     let merged = tmp.path().join("merged");
     let mut args = vec!["merge".to_string()];
     args.extend(shard_dirs.iter().map(|d| d.to_str().unwrap().to_string()));
@@ -312,10 +325,10 @@ fn trace_shows_where_a_planner_spent_its_compute() {
     );
     // Re-deriving for cheese makes the cue agent's field exact: SPL 1 at a derivation cost.
     assert!(
-        rederived.contains("SPL 1.000") && !rederived.contains("derivation cost 0"),
+        rederived.contains("SPL 1.000") && !rederived.contains("re-derivation cost 0"),
         "{rederived}"
     );
-    assert!(stale.contains("derivation cost 0"), "{stale}");
+    assert!(stale.contains("re-derivation cost 0"), "{stale}");
     let bad = cruxlab(&["trace", "--generate", "maze:15", "--agent", "dfs"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(

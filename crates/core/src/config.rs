@@ -119,13 +119,24 @@ pub(crate) fn typed<E: Experiment>(
     table: &Table,
     origins: &BTreeMap<String, Origin>,
 ) -> Result<E::Config, UserError> {
+    // The path of the failing value (`agents[1]`) locates it in the file or `--set` it came from.
     let config: E::Config =
-        Value::Table(table.clone())
-            .try_into()
-            .map_err(|err: toml::de::Error| UserError::ConfigShape {
-                experiment: e.id().to_owned(),
-                message: err.to_string().trim().replace('\n', " "),
-            })?;
+        serde_path_to_error::deserialize(Value::Table(table.clone())).map_err(|err| {
+            let key = err.path().to_string();
+            let message = err.inner().to_string().trim().replace('\n', " ");
+            if key.is_empty() || key == "." {
+                UserError::ConfigShape {
+                    experiment: e.id().to_owned(),
+                    message,
+                }
+            } else {
+                UserError::InvalidValue {
+                    origin: origin_of(origins, &key).cloned(),
+                    key,
+                    message,
+                }
+            }
+        })?;
     e.validate(&config)
         .map_err(|(key, message)| UserError::InvalidValue {
             origin: origin_of(origins, &key).cloned(),
@@ -818,9 +829,13 @@ mod tests {
     #[test]
     fn element_type_of_empty_default_array_is_checked_by_the_config_type() {
         let (_dir, path) = file("tags = [1]\n");
-        assert_eq!(
-            err(&with_file(&path)),
-            "config does not fit experiment 'toy': invalid type: integer `1`, expected a string in `tags`"
+        let message = err(&with_file(&path));
+        assert!(
+            message.starts_with(&format!(
+                "invalid value for key 'tags[0]' (config file {}, line 1): invalid type: integer `1`, expected a string",
+                path.display()
+            )),
+            "{message}"
         );
     }
 

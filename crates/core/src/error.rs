@@ -91,8 +91,8 @@ pub enum UserError {
     #[error("{} is not a run folder (no config.toml or run.json)", dir.display())]
     NotARunFolder { dir: PathBuf },
     /// An experiment id nobody registered.
-    #[error("unknown experiment '{id}'")]
-    UnknownExperiment { id: String },
+    #[error("unknown experiment '{id}' (known: {known})")]
+    UnknownExperiment { id: String, known: String },
     /// `merge` without folders.
     #[error("merge needs at least one run folder")]
     NothingToMerge,
@@ -121,17 +121,16 @@ fn absent_suffix(absent: &[String]) -> String {
 pub enum Error {
     #[error(transparent)]
     User(#[from] UserError),
-    #[error("{}: {source}", path.display())]
+    /// The cause is part of the message, not a separate `source`, so it is printed once.
+    #[error("{}: {reason}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        reason: std::io::Error,
     },
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {reason}", path.display())]
     Json {
         path: PathBuf,
-        #[source]
-        source: serde_json::Error,
+        reason: serde_json::Error,
     },
     /// A unit file whose content does not belong to the sweep (hand-edited or from another version).
     #[error("{}: {message}", path.display())]
@@ -161,7 +160,7 @@ impl Error {
 
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
-        move |source| Error::Io { path, source }
+        move |reason| Error::Io { path, reason }
     }
 }
 

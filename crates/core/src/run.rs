@@ -99,7 +99,14 @@ pub fn find<'a>(
         .iter()
         .find(|e| e.id() == id)
         .map(|e| e.as_ref())
-        .ok_or_else(|| UserError::UnknownExperiment { id: id.to_owned() })
+        .ok_or_else(|| UserError::UnknownExperiment {
+            id: id.to_owned(),
+            known: experiments
+                .iter()
+                .map(|e| e.id())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
 }
 
 impl<E: Experiment> DynExperiment for Erased<E> {
@@ -324,8 +331,8 @@ fn run_sweep<E: Experiment>(
             Ok(_) => {
                 present.insert(index);
             }
-            Err(Error::Json { path, source }) => {
-                tracing::warn!(path = %path.display(), error = %source, "unreadable unit file; measuring it again");
+            Err(Error::Json { path, reason }) => {
+                tracing::warn!(path = %path.display(), error = %reason, "unreadable unit file; measuring it again");
             }
             Err(e) => return Err(e),
         }
@@ -476,7 +483,15 @@ pub fn merge(
         .map(|d| store::read_run_folder(d))
         .collect::<Result<Vec<_>, _>>()?;
     let first = folders.first().ok_or(UserError::NothingToMerge)?;
-    for folder in &folders[1..] {
+    // An existing output folder must hold the same run; it is checked here, before anything is
+    // written, like the inputs.
+    let existing_out =
+        if out.join(store::CONFIG_FILE).is_file() && out.join(store::MANIFEST_FILE).is_file() {
+            Some(store::read_run_folder(out)?)
+        } else {
+            None
+        };
+    for folder in folders[1..].iter().chain(existing_out.as_ref()) {
         if folder.experiment != first.experiment {
             return Err(UserError::ExperimentMismatch {
                 dir: folder.dir.clone(),
@@ -499,6 +514,24 @@ pub fn merge(
     let experiment = find(experiments, &first.experiment)?;
     let config = first.config.clone();
     let total = experiment.sweep_len(&config)?;
+
+    // Check that the folders cover the sweep before writing anything.
+    let mut covered = BTreeSet::new();
+    for dir in folders
+        .iter()
+        .map(|f| f.dir.as_path())
+        .chain(out.is_dir().then_some(out))
+    {
+        covered.extend(experiment.stored_units(&config, dir)?);
+    }
+    if covered.len() < total {
+        return Err(UserError::Incomplete {
+            missing: total - covered.len(),
+            total,
+            absent_shards: absent_shards(&folders, total, |index| covered.contains(&index)),
+        }
+        .into());
+    }
 
     // Claim `out` (refusing another experiment or config) before copying anything into it.
     store::claim_folder(out, &config)?;

@@ -50,16 +50,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     }
     file.persist(path).map_err(|e| Error::Io {
         path: path.to_path_buf(),
-        source: e.error,
+        reason: e.error,
     })?;
     Ok(())
 }
 
 /// Pretty JSON with a final newline, written atomically.
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Error> {
-    let mut text = serde_json::to_string_pretty(value).map_err(|source| Error::Json {
+    let mut text = serde_json::to_string_pretty(value).map_err(|reason| Error::Json {
         path: path.to_path_buf(),
-        source,
+        reason,
     })?;
     text.push('\n');
     write_atomic(path, text.as_bytes())
@@ -67,9 +67,9 @@ pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), Err
 
 pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, Error> {
     let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
-    serde_json::from_str(&text).map_err(|source| Error::Json {
+    serde_json::from_str(&text).map_err(|reason| Error::Json {
         path: path.to_path_buf(),
-        source,
+        reason,
     })
 }
 
@@ -111,7 +111,7 @@ pub(crate) fn list_units(dir: &Path) -> Result<BTreeMap<(usize, u64), PathBuf>, 
         Err(e) => {
             return Err(Error::Io {
                 path: units,
-                source: e,
+                reason: e,
             });
         }
     };
@@ -239,6 +239,7 @@ pub(crate) fn first_difference(
 /// `config.toml` (unless it already holds the same) and create `units/`.
 pub(crate) fn claim_folder(dir: &Path, config: &ResolvedConfig) -> Result<(), Error> {
     std::fs::create_dir_all(dir.join(UNITS_DIR)).map_err(Error::io(dir))?;
+    remove_stale_temporaries(dir)?;
     let manifest_path = dir.join(MANIFEST_FILE);
     if manifest_path.is_file() {
         let manifest: Manifest = read_json(&manifest_path)?;
@@ -277,9 +278,41 @@ pub(crate) fn claim_folder(dir: &Path, config: &ResolvedConfig) -> Result<(), Er
     write_atomic(&config_path, config.file_text().as_bytes())
 }
 
+/// Delete temporary files an interrupted writer left in `dir` and its units folder. A run folder
+/// belongs to one process at a time, so no live writer owns them.
+fn remove_stale_temporaries(dir: &Path) -> Result<(), Error> {
+    for folder in [dir.to_path_buf(), dir.join(UNITS_DIR)] {
+        let entries = std::fs::read_dir(&folder).map_err(Error::io(&folder))?;
+        for entry in entries {
+            let path = entry.map_err(Error::io(&folder))?.path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if name.starts_with(".cruxlab-") && name.ends_with(".tmp") && path.is_file() {
+                std::fs::remove_file(&path).map_err(Error::io(&path))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn claiming_a_folder_removes_stale_temporaries() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join(UNITS_DIR)).unwrap();
+        let stale = tmp.path().join(UNITS_DIR).join(".cruxlab-abc123.tmp");
+        std::fs::write(&stale, b"half a unit").unwrap();
+        let keep = tmp.path().join("notes.txt");
+        std::fs::write(&keep, b"mine").unwrap();
+        remove_stale_temporaries(tmp.path()).unwrap();
+        assert!(!stale.exists());
+        assert!(keep.exists());
+    }
 
     #[test]
     fn unit_names_round_trip() {

@@ -524,7 +524,7 @@ fn merge_refuses_mismatched_folders() {
         merge(&[], &[a], &tmp.path().join("m"))
             .unwrap_err()
             .to_string(),
-        "unknown experiment 'coin'"
+        "unknown experiment 'coin' (known: )"
     );
 }
 

@@ -11,8 +11,9 @@ use cruxlab_grid::{Action, Env, EnvConfig, LevelSource, LevelSpec, ObjectKind, O
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// Rows of random actions, cycled through.
-const ACTION_ROWS: usize = 61;
+/// Rows of random actions, cycled through. A prime far longer than an episode, so no environment
+/// replays a short cycle of moves (which would make episodes longer than a random walk's).
+const ACTION_ROWS: usize = 4099;
 
 fn action_table(n: usize) -> Vec<Vec<Action>> {
     let mut rng = ChaCha8Rng::seed_from_u64(17);

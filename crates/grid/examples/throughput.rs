@@ -19,7 +19,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = EnvConfig::new(ObjectKind::Diamond, (4 * size * size) as u32);
     let mut env = VecEnv::new(n, spec, config, obs, 7);
     let mut rng = ChaCha8Rng::seed_from_u64(17);
-    let rows: Vec<Vec<Action>> = (0..61)
+    // A prime number of rows far longer than an episode: no environment replays a short cycle.
+    let rows: Vec<Vec<Action>> = (0..4099)
         .map(|_| {
             (0..n)
                 .map(|_| Action::MOVES[rng.random_range(0..4)])

@@ -189,6 +189,23 @@ impl Level {
         let mut agent: Option<(Pos, usize, usize)> = None;
         let mut objects = Vec::new();
         for (r, (line, chars)) in rows.iter().enumerate() {
+            // Every character is checked first, so a stray one is reported wherever it stands.
+            if let Some((c, &found)) = chars.iter().enumerate().find(|(_, ch)| {
+                !matches!(ch, '#' | '.' | 'A') && ObjectKind::from_symbol(**ch).is_none()
+            }) {
+                return Err(LevelError::StrayCharacter {
+                    line: *line,
+                    column: c + 1,
+                    found,
+                });
+            }
+            if chars.len() != width {
+                return Err(LevelError::RaggedRow {
+                    line: *line,
+                    expected: width,
+                    found: chars.len(),
+                });
+            }
             for (c, &ch) in chars.iter().enumerate() {
                 let pos = Pos::new(r, c);
                 match ch {
@@ -205,24 +222,11 @@ impl Level {
                         }
                         agent = Some((pos, *line, c + 1));
                     }
-                    other => match ObjectKind::from_symbol(other) {
-                        Some(kind) => objects.push(Object { kind, pos }),
-                        None => {
-                            return Err(LevelError::StrayCharacter {
-                                line: *line,
-                                column: c + 1,
-                                found: other,
-                            });
-                        }
-                    },
+                    other => {
+                        let kind = ObjectKind::from_symbol(other).expect("checked above");
+                        objects.push(Object { kind, pos });
+                    }
                 }
-            }
-            if chars.len() != width {
-                return Err(LevelError::RaggedRow {
-                    line: *line,
-                    expected: width,
-                    found: chars.len(),
-                });
             }
         }
         let (agent, _, _) = agent.ok_or(LevelError::NoAgent)?;
@@ -413,6 +417,30 @@ mod tests {
                 column: 3,
                 found: '?'
             }
+        );
+    }
+
+    #[test]
+    fn long_rows_are_errors_not_panics() {
+        assert!(matches!(
+            Level::parse("#####\n#A.D######\n"),
+            Err(LevelError::RaggedRow {
+                line: 2,
+                expected: 5,
+                found: 10
+            })
+        ));
+        assert!(matches!(
+            Level::parse("#####\n#A.D#####\n#####\n"),
+            Err(LevelError::RaggedRow { line: 2, .. })
+        ));
+        assert_eq!(
+            Level::parse("###\n#A#..x\n###\n"),
+            Err(LevelError::StrayCharacter {
+                line: 2,
+                column: 6,
+                found: 'x'
+            })
         );
     }
 
