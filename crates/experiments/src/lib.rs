@@ -3,7 +3,9 @@
 //!
 //! [`registry`] lists them for the command line.
 
+pub mod bargaining;
 pub mod retarget;
+pub mod scaling;
 mod seeding;
 
 pub use seeding::derive_seed;
@@ -12,5 +14,9 @@ use cruxlab_core::{DynExperiment, erase};
 
 /// Every experiment the lab runs, in suite order.
 pub fn registry() -> Vec<Box<dyn DynExperiment>> {
-    vec![erase(retarget::Retarget)]
+    vec![
+        erase(retarget::Retarget),
+        erase(bargaining::Bargaining),
+        erase(scaling::Scaling),
+    ]
 }

@@ -1,0 +1,505 @@
+//! End-to-end tests of `cruxlab scaling fit | predict | plan` and of the `scaling` experiment: what
+//! they print and write, and that bad input exits with code 2 and names the file, line and column.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use cruxlab_scaling::ParameterSet;
+use cruxlab_scaling::synthetic::{Design, to_csv};
+
+fn cruxlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cruxlab"))
+        .args(args)
+        .output()
+        .expect("run cruxlab")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ok(o: Output) -> Output {
+    assert!(o.status.success(), "cruxlab failed: {}", stderr(&o));
+    o
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
+}
+
+/// 48 runs from Besiroglu et al.'s law with log-noise 0.005 (4 budgets x 12 sizes).
+fn planted_csv(dir: &Path) -> std::path::PathBuf {
+    let runs = Design {
+        budgets: 4,
+        sizes_per_budget: 12,
+        ..Design::chinchilla_like()
+    }
+    .draw(&ParameterSet::besiroglu().law, 4);
+    let path = dir.join("runs.csv");
+    std::fs::write(&path, to_csv(&runs)).unwrap();
+    path
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+fn assert_user_error(o: &Output, needles: &[&str]) {
+    assert_eq!(o.status.code(), Some(2), "stderr: {}", stderr(o));
+    let err = stderr(o);
+    for needle in needles {
+        assert!(err.contains(needle), "missing '{needle}' in: {err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn fit_prints_json_and_writes_a_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = planted_csv(tmp.path());
+    let out = tmp.path().join("report");
+    let o = ok(cruxlab(&[
+        "scaling",
+        "fit",
+        csv.to_str().unwrap(),
+        "--bootstrap",
+        "60",
+        "--seed",
+        "3",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    let v = json(&o);
+    for key in ["E", "A", "B", "alpha", "beta"] {
+        assert!(v["params"][key].as_f64().unwrap() > 0.0, "params.{key}");
+        let ci = v["ci95"][key].as_array().unwrap();
+        assert!(ci[0].as_f64().unwrap() <= ci[1].as_f64().unwrap());
+    }
+    assert_eq!(v["n_points"], 48);
+    assert!(v["objective"].as_f64().unwrap() > 0.0);
+    let (a, b) = (v["a_opt"].as_f64().unwrap(), v["b_opt"].as_f64().unwrap());
+    assert!((a + b - 1.0).abs() < 1e-12);
+    // Planted alpha = 0.3478, beta = 0.3658: 48 noisy runs recover them roughly.
+    assert!((v["params"]["alpha"].as_f64().unwrap() - 0.3478).abs() < 0.1);
+    assert!((v["params"]["beta"].as_f64().unwrap() - 0.3658).abs() < 0.1);
+    for file in [
+        "fit.json",
+        "residuals.csv",
+        "fit.svg",
+        "residuals.svg",
+        "report.html",
+    ] {
+        assert!(out.join(file).is_file(), "missing {file}");
+    }
+    let residuals = std::fs::read_to_string(out.join("residuals.csv")).unwrap();
+    assert_eq!(residuals.lines().count(), 49);
+    // The same seed gives the same intervals.
+    let again = ok(cruxlab(&[
+        "scaling",
+        "fit",
+        csv.to_str().unwrap(),
+        "--bootstrap",
+        "60",
+        "--seed",
+        "3",
+        "--json",
+    ]));
+    assert_eq!(json(&again)["ci95"], v["ci95"]);
+
+    // The fit's JSON is a parameter file for predict.
+    let o = ok(cruxlab(&[
+        "scaling",
+        "predict",
+        "--params",
+        out.join("fit.json").to_str().unwrap(),
+        "--n",
+        "70B",
+        "--d",
+        "1.4T",
+        "--json",
+    ]));
+    let p = json(&o);
+    let law = &v["params"];
+    let expected = law["E"].as_f64().unwrap()
+        + law["A"].as_f64().unwrap() / 70e9f64.powf(law["alpha"].as_f64().unwrap())
+        + law["B"].as_f64().unwrap() / 1.4e12f64.powf(law["beta"].as_f64().unwrap());
+    assert!((p["loss"].as_f64().unwrap() - expected).abs() < 1e-12);
+}
+
+/// Runs whose tokens per parameter barely vary (about 10 to 40) with deterministic scatter: the model
+/// and data terms are hard to tell apart.
+fn narrow_ratio_csv(dir: &Path, ratio_spread: f64) -> String {
+    let law = ParameterSet::besiroglu().law;
+    let mut text = String::from("N,D,loss\n");
+    for i in 0..60 {
+        let j = (i * 37) % 60;
+        let n = (1e7f64.ln() + (1e11f64.ln() - 1e7f64.ln()) * j as f64 / 59.0).exp();
+        let d = n * 20.0 * (ratio_spread * (i as f64 * 2.1).sin()).exp();
+        let noise = 0.007 * (i as f64 * 7.3).sin();
+        text.push_str(&format!("{n},{d},{}\n", law.loss(n, d) * noise.exp()));
+    }
+    write(dir, &format!("narrow{ratio_spread}.csv"), &text)
+}
+
+#[test]
+fn poorly_identified_exponents_are_warned_about() {
+    let tmp = tempfile::tempdir().unwrap();
+    // D/N between about 10 and 40: alpha and beta trade off (strong bootstrap correlation).
+    let narrow = narrow_ratio_csv(tmp.path(), 0.69);
+    let o = ok(cruxlab(&[
+        "scaling",
+        "fit",
+        &narrow,
+        "--bootstrap",
+        "100",
+        "--json",
+    ]));
+    let v = json(&o);
+    let corr = v["bootstrap"]["corr_alpha_beta"].as_f64().unwrap();
+    assert!(corr.abs() >= 0.8, "{corr}");
+    assert!(
+        stderr(&o).contains("alpha and beta are poorly identified"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!v["warnings"].as_array().unwrap().is_empty());
+    // D/N fixed at 20: one term absorbs the other and an exponent's interval blows up.
+    let fixed = narrow_ratio_csv(tmp.path(), 0.0);
+    let o = ok(cruxlab(&["scaling", "fit", &fixed, "--bootstrap", "100"]));
+    assert!(
+        stderr(&o).contains("is poorly identified"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn fit_table_reads_compute_columns_and_drops_top_losses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(planted_csv(tmp.path())).unwrap();
+    // Rewrite as (size, flops, final) with C = 6ND.
+    let mut renamed = String::from("size,flops,final\n");
+    for line in text.lines().skip(1) {
+        let f: Vec<f64> = line.split(',').map(|x| x.parse().unwrap()).collect();
+        renamed.push_str(&format!("{},{},{}\n", f[0], 6.0 * f[0] * f[1], f[2]));
+    }
+    let path = write(tmp.path(), "flops.csv", &renamed);
+    let o = ok(cruxlab(&[
+        "scaling",
+        "fit",
+        &path,
+        "--n-col",
+        "size",
+        "--c-col",
+        "flops",
+        "--loss-col",
+        "final",
+        "--drop-top",
+        "3",
+        "--bootstrap",
+        "30",
+    ]));
+    let table = stdout(&o);
+    for needle in [
+        "to 45 runs",
+        "3 highest losses dropped",
+        "D = C / 6N",
+        "alpha",
+        "a_opt",
+        "95% CI",
+    ] {
+        assert!(table.contains(needle), "missing '{needle}' in:\n{table}");
+    }
+}
+
+#[test]
+fn bad_csv_exits_2_naming_file_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = "N,D,loss\n1e9,2e10,3.1\n2e9,4e10,2.9\n";
+    let cases: [(&str, String, &[&str]); 6] = [
+        (
+            "nonnumeric.csv",
+            format!("{good}3e9,abc,2.8\n"),
+            &[
+                "nonnumeric.csv",
+                "line 4",
+                "column 'D'",
+                "'abc' is not a number",
+            ],
+        ),
+        (
+            "negative.csv",
+            format!("{good}3e9,5e10,-2.8\n"),
+            &[
+                "negative.csv",
+                "line 4",
+                "column 'loss'",
+                "not finite and positive",
+            ],
+        ),
+        (
+            "zero.csv",
+            "N,D,loss\n0,2e10,3.1\n".to_owned(),
+            &["zero.csv", "line 2", "column 'N'"],
+        ),
+        ("empty.csv", String::new(), &["empty.csv", "empty file"]),
+        (
+            "header.csv",
+            "N,D,loss\n".to_owned(),
+            &["header.csv", "no data rows"],
+        ),
+        (
+            "columns.csv",
+            "params,D,loss\n1,2,3\n".to_owned(),
+            &["columns.csv", "no column named 'N'"],
+        ),
+    ];
+    for (name, text, needles) in cases {
+        let path = write(tmp.path(), name, &text);
+        assert_user_error(&cruxlab(&["scaling", "fit", &path]), needles);
+    }
+    let few = write(tmp.path(), "few.csv", good);
+    assert_user_error(
+        &cruxlab(&["scaling", "fit", &few]),
+        &["few.csv", "2 runs", "at least 6"],
+    );
+    assert_user_error(
+        &cruxlab(&[
+            "scaling",
+            "fit",
+            tmp.path().join("absent.csv").to_str().unwrap(),
+        ]),
+        &["absent.csv"],
+    );
+    assert_user_error(
+        &cruxlab(&["scaling", "fit", &few, "--d-col", "D", "--c-col", "C"]),
+        &["--c-col"],
+    );
+}
+
+#[test]
+fn predict_splits_the_loss_under_published_sets() {
+    // GPT-3 under Hoffmann et al.'s printed parameters, by hand (Python):
+    // 1.69 + 406.4 / 175e9**0.34 + 410.7 / 300e9**0.28.
+    let o = ok(cruxlab(&[
+        "scaling",
+        "predict",
+        "--params",
+        "hoffmann-printed",
+        "--n",
+        "175e9",
+        "--d",
+        "300e9",
+        "--json",
+    ]));
+    let v = json(&o);
+    assert!((v["loss"].as_f64().unwrap() - 2.0022879365177095).abs() < 1e-12);
+    assert!((v["model_term"].as_f64().unwrap() - 0.06113934232593426).abs() < 1e-14);
+    assert!((v["data_term"].as_f64().unwrap() - 0.2511485941917754).abs() < 1e-14);
+
+    let o = ok(cruxlab(&[
+        "scaling",
+        "predict",
+        "--params",
+        "muennighoff",
+        "--n",
+        "6.34e9",
+        "--d",
+        "242e9",
+        "--unique-tokens",
+        "25e9",
+        "--json",
+    ]));
+    let dc = &json(&o)["data_constrained"];
+    assert!((dc["loss"].as_f64().unwrap() - 2.2256440889984477).abs() < 1e-9);
+    assert!((dc["epochs"].as_f64().unwrap() - 9.68).abs() < 1e-12);
+
+    let table = stdout(&ok(cruxlab(&[
+        "scaling", "predict", "--n", "70B", "--d", "1.4T",
+    ])));
+    assert!(
+        table.contains("hoffmann-printed") && table.contains("data term dominates"),
+        "{table}"
+    );
+    let sets = stdout(&ok(cruxlab(&["scaling", "sets"])));
+    for id in [
+        "hoffmann-printed",
+        "hoffmann-unrounded",
+        "besiroglu",
+        "muennighoff",
+        "R_D* = 15.387756",
+    ] {
+        assert!(sets.contains(id), "missing {id}");
+    }
+}
+
+#[test]
+fn bad_predict_and_plan_input_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert_user_error(
+        &cruxlab(&["scaling", "predict", "--n", "abc", "--d", "1e9"]),
+        &["--n", "abc"],
+    );
+    assert_user_error(
+        &cruxlab(&["scaling", "predict", "--n", "-5", "--d", "1e9"]),
+        &["--n", "positive"],
+    );
+    assert_user_error(
+        &cruxlab(&[
+            "scaling", "predict", "--params", "kaplan", "--n", "1e9", "--d", "1e9",
+        ]),
+        &["kaplan", "hoffmann-printed"],
+    );
+    let bad = write(
+        tmp.path(),
+        "bad.json",
+        "{\"params\": {\"E\": 1.7, \"A\": 400}}",
+    );
+    assert_user_error(
+        &cruxlab(&[
+            "scaling", "predict", "--params", &bad, "--n", "1e9", "--d", "1e9",
+        ]),
+        &["bad.json", "params.B"],
+    );
+    let broken = write(tmp.path(), "broken.json", "{\"params\": ");
+    assert_user_error(
+        &cruxlab(&["scaling", "plan", "--params", &broken, "--compute", "1e21"]),
+        &["broken.json", "not valid JSON"],
+    );
+    assert_user_error(
+        &cruxlab(&[
+            "scaling",
+            "plan",
+            "--params",
+            "besiroglu",
+            "--compute",
+            "1e21",
+            "--unique-tokens",
+            "1e9",
+        ]),
+        &["repetition constants"],
+    );
+}
+
+#[test]
+fn plan_matches_the_closed_form_and_writes_figures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("plan");
+    let o = ok(cruxlab(&[
+        "scaling",
+        "plan",
+        "--params",
+        "besiroglu",
+        "--compute",
+        "5.88e23",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    let v = json(&o);
+    // G = (alpha A / (beta B))^(1/(alpha+beta)), N_opt = G (C/6)^(beta/(alpha+beta)).
+    let (a, b, alpha, beta) = (482.01f64, 2085.43f64, 0.3478f64, 0.3658f64);
+    let g = (alpha * a / (beta * b)).powf(1.0 / (alpha + beta));
+    let n_opt = g * (5.88e23f64 / 6.0).powf(beta / (alpha + beta));
+    let plan = &v["plans"][0];
+    assert!((plan["N"].as_f64().unwrap() / n_opt - 1.0).abs() < 1e-12);
+    assert!(
+        (plan["N"].as_f64().unwrap() * plan["D"].as_f64().unwrap() * 6.0 / 5.88e23 - 1.0).abs()
+            < 1e-12
+    );
+    for file in ["plan.json", "isoflop.svg", "frontier.svg"] {
+        assert!(out.join(file).is_file(), "missing {file}");
+    }
+
+    // With 100B unique tokens and 1e24 FLOPs, data must be repeated. Under Muennighoff et al.'s law
+    // parameters beyond what the unique data supports lose value faster (R_N* = 5.3) than repeated
+    // tokens do (R_D* = 15.4), so the best plan is a smaller model trained for more epochs than the
+    // unconstrained plan, and it does at least as well under repetition.
+    let o = ok(cruxlab(&[
+        "scaling",
+        "plan",
+        "--params",
+        "muennighoff",
+        "--compute",
+        "1e24",
+        "--unique-tokens",
+        "100B",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    let dc = &json(&o)["plans"][0]["data_constrained"];
+    let epochs = dc["epochs"].as_f64().unwrap();
+    assert!(
+        epochs > dc["unconstrained_plan_epochs"].as_f64().unwrap(),
+        "{dc}"
+    );
+    assert!(dc["N"].as_f64().unwrap() < json(&o)["plans"][0]["N"].as_f64().unwrap());
+    assert!(dc["loss"].as_f64().unwrap() <= dc["unconstrained_plan_loss"].as_f64().unwrap());
+    let svg = std::fs::read_to_string(out.join("isoflop.svg")).unwrap();
+    assert!(svg.contains("limited unique data"));
+}
+
+#[test]
+fn scaling_experiment_runs_with_published_sets_and_a_small_fit() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The experiment reads C (FLOPs) columns, as in Epoch's file.
+    let runs = Design {
+        budgets: 4,
+        sizes_per_budget: 8,
+        ..Design::chinchilla_like()
+    }
+    .draw(&ParameterSet::besiroglu().law, 9);
+    let mut text = String::from("Model Size,Training FLOP,loss\n");
+    for r in &runs {
+        text.push_str(&format!("{},{},{}\n", r.n, 6.0 * r.n * r.d, r.loss));
+    }
+    let data = write(tmp.path(), "points.csv", &text);
+    let out = tmp.path().join("run");
+    let o = ok(cruxlab(&[
+        "run",
+        "scaling",
+        "--quick",
+        "--seeds",
+        "2",
+        "--set",
+        &format!("data_file=\"{data}\""),
+        "--set",
+        "drop_top=0",
+        "--set",
+        "resamples_per_seed=20",
+        "--out",
+        out.to_str().unwrap(),
+    ]));
+    assert!(stdout(&o).contains("scaling: report at"));
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let verdicts = results["verdicts"].as_array().unwrap();
+    assert_eq!(verdicts[0]["verdict"], "supported", "{}", verdicts[0]);
+    let fitted = results["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == "data_share_boot_lo" && m["condition"]["model"] == "GPT-3")
+        .expect("the fit's bootstrap bounds");
+    assert_eq!(fitted["condition"]["set"], "fit-epoch");
+    assert_eq!(fitted["n"], 2);
+    let fixed = results["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == "data_share" && m["condition"]["set"] == "hoffmann-printed")
+        .unwrap();
+    assert_eq!(
+        fixed["ci_low"], fixed["ci_high"],
+        "a fixed set's interval collapses"
+    );
+    assert!(out.join("data_share.svg").is_file());
+}
