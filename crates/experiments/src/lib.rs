@@ -4,7 +4,10 @@
 //! [`registry`] lists them for the command line.
 
 pub mod bargaining;
+mod learned;
+pub mod misgeneralize;
 pub mod retarget;
+pub mod retarget_learned;
 pub mod scaling;
 mod seeding;
 
@@ -16,6 +19,8 @@ use cruxlab_core::{DynExperiment, erase};
 pub fn registry() -> Vec<Box<dyn DynExperiment>> {
     vec![
         erase(retarget::Retarget),
+        erase(misgeneralize::Misgeneralize),
+        erase(retarget_learned::RetargetLearned),
         erase(bargaining::Bargaining),
         erase(scaling::Scaling),
     ]

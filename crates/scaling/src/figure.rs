@@ -45,6 +45,13 @@ pub struct Series {
     pub color: usize,
 }
 
+/// Where a panel's legend goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Corner {
+    UpperLeft,
+    UpperRight,
+}
+
 /// One chart.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Panel {
@@ -54,6 +61,8 @@ pub struct Panel {
     pub log_x: bool,
     pub log_y: bool,
     pub series: Vec<Series>,
+    /// Where the legend goes (put it where the data are not).
+    pub legend: Corner,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -231,7 +240,10 @@ fn draw_panel(
     if panel.series.iter().any(|s| !s.label.is_empty()) {
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(match panel.legend {
+                Corner::UpperLeft => SeriesLabelPosition::UpperLeft,
+                Corner::UpperRight => SeriesLabelPosition::UpperRight,
+            })
             .label_font(("sans-serif", 13))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.3))
@@ -285,6 +297,7 @@ pub fn fit_panels(runs: &[Observation], law: &ScalingLaw) -> Vec<Panel> {
                 color: 3,
             },
         ],
+        legend: Corner::UpperRight,
     };
     let fitted: Vec<f64> = runs.iter().map(|r| law.loss(r.n, r.d)).collect();
     let (lo, hi) = runs
@@ -312,6 +325,7 @@ pub fn fit_panels(runs: &[Observation], law: &ScalingLaw) -> Vec<Panel> {
                 color: 7,
             },
         ],
+        legend: Corner::UpperLeft,
     };
     vec![against_compute, parity]
 }
@@ -343,6 +357,7 @@ pub fn residual_panels(runs: &[Observation], residuals: &[f64]) -> Vec<Panel> {
                     color: 0,
                 },
             ],
+            legend: Corner::UpperRight,
         }
     };
     vec![
@@ -396,6 +411,7 @@ pub fn iso_flop_panel(
         log_x: true,
         log_y: false,
         series,
+        legend: Corner::UpperRight,
     }
 }
 
@@ -430,6 +446,7 @@ pub fn frontier_panel(law: &ScalingLaw, compute: (f64, f64), extra: Vec<Series>)
         log_x: true,
         log_y: true,
         series,
+        legend: Corner::UpperLeft,
     }
 }
 

@@ -1,0 +1,401 @@
+//! What the learned-agent experiments (`misgeneralize`, `shards`, `retarget-learned`) share: the
+//! training setup, a process-wide memo of finished training runs, and the maze geometry their
+//! measurements read (paths, decision squares, the features of Turner et al.'s regression).
+//!
+//! **The memo.** A training run is a pure function of (setup, region, p_anywhere, master seed, seed):
+//! the same inputs give the same weights bit for bit. Units of different experiments (or of
+//! different conditions) that need the same run therefore share it through [`trained`], which
+//! keys finished runs by their inputs' JSON. It changes how long a sweep takes, never what it
+//! measures. Training uses no rayon (see `cruxlab_learn::ops`), so a unit that waits for a run
+//! another thread is training holds no lock that training could need; a waiting unit first trains
+//! another seed of the same setup that nobody has started, so two threads rarely idle.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, LazyLock, Mutex};
+
+use cruxlab_grid::{Action, DistanceField, EnvConfig, Level, ObjectKind, Pos};
+use cruxlab_learn::{
+    ActorCritic, CornerMazes, CurvePoint, Envs, LevelEnvs, NetConfig, Plane, PpoConfig, Shaping,
+    Trainer,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::seeding::derive_seed;
+
+/// How a policy is trained (everything but the training region, which conditions sweep).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainSetup {
+    /// Side of the mazes (odd, at least 7).
+    pub size: usize,
+    /// Observation planes the network sees.
+    pub planes: Vec<Plane>,
+    pub net: NetConfig,
+    pub ppo: PpoConfig,
+    /// Episode step limit = this x the maze's cells.
+    pub step_limit_per_cell: u32,
+    /// Scale of potential-based shaping toward the diamond (0: sparse reward only).
+    pub shaping: f64,
+    /// Snapshots kept, evenly spaced over the run (the last is the final network).
+    pub checkpoints: usize,
+}
+
+impl TrainSetup {
+    /// The quick setup: 7x7 mazes, an MLP, 600k steps (about 25 s on one core).
+    pub fn quick() -> TrainSetup {
+        TrainSetup {
+            size: 7,
+            planes: vec![Plane::Wall, Plane::Agent, Plane::Diamond],
+            net: NetConfig::mlp(),
+            ppo: PpoConfig {
+                num_envs: 16,
+                num_steps: 32,
+                total_steps: 600_000,
+                learning_rate: 1e-3,
+                num_minibatches: 8,
+                update_epochs: 4,
+                ..PpoConfig::default()
+            },
+            step_limit_per_cell: 2,
+            shaping: 0.0,
+            checkpoints: 5,
+        }
+    }
+
+    /// The full setup: 9x9 mazes, the default CNN, 3M steps (tens of minutes per run on one core).
+    pub fn full() -> TrainSetup {
+        TrainSetup {
+            size: 9,
+            net: NetConfig::cnn(),
+            ppo: PpoConfig {
+                total_steps: 3_000_000,
+                ..TrainSetup::quick().ppo
+            },
+            ..TrainSetup::quick()
+        }
+    }
+
+    /// Episode step limit.
+    pub fn max_steps(&self) -> u32 {
+        self.step_limit_per_cell * (self.size * self.size) as u32
+    }
+
+    pub fn mazes(&self, region: usize, p_anywhere: f64) -> CornerMazes {
+        CornerMazes {
+            size: self.size,
+            region,
+            p_anywhere,
+        }
+    }
+
+    /// A semantic problem, as (dotted key under `prefix`, message).
+    pub fn check(&self, prefix: &str) -> Result<(), (String, String)> {
+        let key = |k: &str| format!("{prefix}.{k}");
+        if self.size < 7 || self.size.is_multiple_of(2) {
+            return Err((key("size"), "must be odd and at least 7".into()));
+        }
+        if self.planes.is_empty() {
+            return Err((key("planes"), "must name at least one plane".into()));
+        }
+        self.net.check().map_err(|m| (key("net"), m))?;
+        self.ppo
+            .check()
+            .map_err(|(k, m)| (key(&format!("ppo.{k}")), m))?;
+        if self.step_limit_per_cell == 0 {
+            return Err((key("step_limit_per_cell"), "must be at least 1".into()));
+        }
+        if !(self.shaping.is_finite() && self.shaping >= 0.0) {
+            return Err((key("shaping"), "must be a finite number >= 0".into()));
+        }
+        if self.checkpoints == 0 || self.checkpoints > self.ppo.iterations() {
+            return Err((
+                key("checkpoints"),
+                format!(
+                    "must lie in 1..={} (the run's iterations)",
+                    self.ppo.iterations()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A finished training run.
+pub struct Trained {
+    /// `(env steps, network)` at each checkpoint, the final network last.
+    pub snapshots: Vec<(u64, ActorCritic)>,
+    pub curve: Vec<CurvePoint>,
+    /// Training stopped early on a non-finite loss (the last good network was kept).
+    pub diverged: bool,
+}
+
+impl Trained {
+    pub fn last(&self) -> &ActorCritic {
+        &self
+            .snapshots
+            .last()
+            .expect("a run keeps at least one snapshot")
+            .1
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Key {
+    setup: String,
+    region: usize,
+    p_anywhere: u64,
+    master_seed: u64,
+    seed: u64,
+}
+
+enum Entry {
+    Training,
+    Done(Arc<Trained>),
+}
+
+static MEMO: LazyLock<(Mutex<HashMap<Key, Entry>>, Condvar)> =
+    LazyLock::new(|| (Mutex::new(HashMap::new()), Condvar::new()));
+
+/// Train one run (no memo).
+pub fn train(
+    setup: &TrainSetup,
+    region: usize,
+    p_anywhere: f64,
+    master_seed: u64,
+    seed: u64,
+) -> Trained {
+    let dist = setup.mazes(region, p_anywhere);
+    let level_seed = derive_seed(master_seed, &[seed, 1]);
+    let sampler = Arc::new(move |s: u64| dist.training_level(s ^ level_seed));
+    let config = EnvConfig::new(ObjectKind::Diamond, setup.max_steps());
+    let mut envs = LevelEnvs::new(
+        setup.ppo.num_envs,
+        sampler,
+        config,
+        setup.planes.clone(),
+        derive_seed(master_seed, &[seed, 2]),
+    );
+    if setup.shaping > 0.0 {
+        envs = envs.with_shaping(Shaping {
+            scale: setup.shaping as f32,
+            gamma: setup.ppo.gamma as f32,
+        });
+    }
+    let net = ActorCritic::new(
+        &setup.net,
+        envs.input(),
+        derive_seed(master_seed, &[seed, 3]),
+    )
+    .expect("a checked network config builds");
+    let mut trainer = Trainer::new(
+        net,
+        setup.ppo.clone(),
+        Box::new(envs),
+        derive_seed(master_seed, &[seed, 4]),
+    );
+    let total = setup.ppo.iterations();
+    let marks: Vec<usize> = (1..=setup.checkpoints)
+        .map(|k| (k * total).div_ceil(setup.checkpoints))
+        .collect();
+    let mut snapshots = Vec::new();
+    let mut diverged = false;
+    while !trainer.finished() {
+        if trainer.iterate_with_checkpoint(None).is_err() {
+            // A diverged run is a result, not a crash: keep the last good network and stop.
+            diverged = true;
+            break;
+        }
+        if marks.contains(&trainer.iteration()) {
+            let net = trainer
+                .net()
+                .deep_clone()
+                .expect("copying weights cannot fail");
+            snapshots.push((trainer.env_steps(), net));
+        }
+    }
+    if snapshots.is_empty() || snapshots.last().map(|s| s.0) != Some(trainer.env_steps()) {
+        let net = trainer
+            .net()
+            .deep_clone()
+            .expect("copying weights cannot fail");
+        snapshots.push((trainer.env_steps(), net));
+    }
+    Trained {
+        snapshots,
+        curve: trainer.curve().to_vec(),
+        diverged,
+    }
+}
+
+/// The run for (setup, region, p_anywhere, master_seed, seed), trained once per process. `seeds`
+/// is how many seeds the caller's sweep has: a unit that finds its run being trained elsewhere
+/// trains another untrained seed of the same setup meanwhile.
+pub fn trained(
+    setup: &TrainSetup,
+    region: usize,
+    p_anywhere: f64,
+    master_seed: u64,
+    seed: u64,
+    seeds: u64,
+) -> Arc<Trained> {
+    let text = serde_json::to_string(setup).expect("a setup serializes");
+    let key = |seed| Key {
+        setup: text.clone(),
+        region,
+        p_anywhere: p_anywhere.to_bits(),
+        master_seed,
+        seed,
+    };
+    let (lock, ready) = &*MEMO;
+    let mut memo = lock
+        .lock()
+        .expect("the memo lock is never poisoned by training");
+    loop {
+        match memo.get(&key(seed)) {
+            Some(Entry::Done(run)) => return run.clone(),
+            None => {
+                memo.insert(key(seed), Entry::Training);
+                drop(memo);
+                let run = Arc::new(train(setup, region, p_anywhere, master_seed, seed));
+                let mut memo = lock.lock().expect("memo lock");
+                memo.insert(key(seed), Entry::Done(run.clone()));
+                ready.notify_all();
+                return run;
+            }
+            Some(Entry::Training) => {
+                // Help: train a seed nobody has started, then look again.
+                if let Some(other) = (0..seeds).find(|&s| !memo.contains_key(&key(s))) {
+                    memo.insert(key(other), Entry::Training);
+                    drop(memo);
+                    let run = Arc::new(train(setup, region, p_anywhere, master_seed, other));
+                    memo = lock.lock().expect("memo lock");
+                    memo.insert(key(other), Entry::Done(run));
+                    ready.notify_all();
+                } else {
+                    memo = ready.wait(memo).expect("memo lock");
+                }
+            }
+        }
+    }
+}
+
+/// The unique path from `from` to the nearest object of `kind`... or to `to` in a perfect maze:
+/// cells after `from` up to and including `to`. Empty if unreachable or `from == to`.
+pub fn path(level: &Level, from: Pos, to: Pos) -> Vec<Pos> {
+    let field = DistanceField::from_sources(level, [to]);
+    let mut out = Vec::new();
+    let mut at = from;
+    let Some(mut d) = field.get(from) else {
+        return out;
+    };
+    while d > 0 {
+        let next = level
+            .floor_neighbours(at)
+            .find(|&n| field.get(n) == Some(d - 1))
+            .expect("a breadth-first field descends to its source");
+        out.push(next);
+        at = next;
+        d -= 1;
+    }
+    out
+}
+
+/// Where the path to the diamond and the path to the corner part (Turner et al.'s decision square):
+/// the last cell the two paths from the agent share. `None` unless both branches are real (the
+/// square is neither target and the two next cells differ).
+pub struct Decision {
+    pub square: Pos,
+    /// The move toward the diamond from the square.
+    pub to_diamond: Action,
+    /// Corridor distance from the square to the diamond.
+    pub diamond_path: usize,
+}
+
+pub fn decision_square(level: &Level, corner: Pos) -> Option<Decision> {
+    let diamond = level.first_of(ObjectKind::Diamond)?;
+    let start = level.agent();
+    let a = path(level, start, diamond);
+    let b = path(level, start, corner);
+    let mut square = start;
+    let mut k = 0;
+    while k < a.len() && k < b.len() && a[k] == b[k] {
+        square = a[k];
+        k += 1;
+    }
+    if square == diamond || square == corner || k >= a.len() || k >= b.len() {
+        return None;
+    }
+    Some(Decision {
+        square,
+        to_diamond: Action::between(square, a[k])?,
+        diamond_path: a.len() - k,
+    })
+}
+
+/// Straight-line distance between cell centres.
+pub fn euclid(a: Pos, b: Pos) -> f64 {
+    let dr = a.row as f64 - b.row as f64;
+    let dc = a.col as f64 - b.col as f64;
+    (dr * dr + dc * dc).sqrt()
+}
+
+/// Turner et al.'s four features, in our words, for a level and its decision square:
+/// straight-line and corridor distance from the square to the diamond, straight-line distance from
+/// the diamond to the corner, straight-line distance from the square to the corner.
+pub const FEATURES: [&str; 4] = [
+    "euclid_square_diamond",
+    "path_square_diamond",
+    "euclid_diamond_corner",
+    "euclid_square_corner",
+];
+
+pub fn features(level: &Level, d: &Decision, corner: Pos) -> [f64; 4] {
+    let diamond = level
+        .first_of(ObjectKind::Diamond)
+        .expect("a test level has a diamond");
+    [
+        euclid(d.square, diamond),
+        d.diamond_path as f64,
+        euclid(diamond, corner),
+        euclid(d.square, corner),
+    ]
+}
+
+/// Median of a non-empty list (NaN if empty).
+pub fn median(xs: &[f64]) -> f64 {
+    if xs.is_empty() {
+        return f64::NAN;
+    }
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        0.5 * (v[m - 1] + v[m])
+    }
+}
+
+pub fn mean(xs: &[f64]) -> f64 {
+    if xs.is_empty() {
+        f64::NAN
+    } else {
+        xs.iter().sum::<f64>() / xs.len() as f64
+    }
+}
+
+/// Mean of the curve's per-iteration success over the iterations in `(from, to]` (fractions of the
+/// run), ignoring iterations where no episode ended.
+pub fn curve_success(curve: &[CurvePoint], from: f64, to: f64) -> f64 {
+    let n = curve.len() as f64;
+    let xs: Vec<f64> = curve
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| {
+            let f = (*i as f64 + 1.0) / n;
+            f > from && f <= to && p.success.is_finite()
+        })
+        .map(|(_, p)| p.success)
+        .collect();
+    mean(&xs)
+}

@@ -1,0 +1,379 @@
+//! Batched environments for training: the grid's [`VecEnv`] and [`LevelEnvs`], which draws each
+//! episode's level from a caller's distribution (a corner-biased maze, say), behind one trait.
+//!
+//! Observations are channels-last (`[N, H, W, C]`) with the planes a network was built for
+//! ([`Plane`]). Both kinds follow Gymnasium's same-step auto-reset: after [`Envs::step`], an
+//! environment whose episode ended reports that step's reward and flags, and its observation is
+//! already the first of its next episode.
+
+use std::sync::Arc;
+
+use cruxlab_grid::obs::{self, CHANNELS};
+use cruxlab_grid::{
+    Action, DistanceField, EnvConfig, Level, LevelSpec, ObjectKind, ObsKind, Pos, VecEnv,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::net::InputShape;
+
+/// One observation plane a network can see (the grid's plane encoding, by name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Plane {
+    Wall,
+    Agent,
+    Diamond,
+    Cheese,
+    Key,
+    /// The diamond cue, `0.9^d` with d the corridor distance to the nearest diamond.
+    Cue,
+}
+
+impl Plane {
+    /// The grid's plane index (`cruxlab_grid::obs::CH_*`).
+    pub fn grid_channel(self) -> usize {
+        match self {
+            Plane::Wall => obs::CH_WALL,
+            Plane::Agent => obs::CH_AGENT,
+            Plane::Diamond => obs::CH_DIAMOND,
+            Plane::Cheese => obs::CH_CHEESE,
+            Plane::Key => obs::CH_KEY,
+            Plane::Cue => obs::CH_CUE,
+        }
+    }
+}
+
+/// Write `level`'s observation with `planes` into `out` (`H * W * planes.len()`, channels-last).
+/// `cue` is the level's diamond cue field; it is read only if [`Plane::Cue`] is among the planes.
+pub fn encode(level: &Level, planes: &[Plane], cue: Option<&DistanceField>, out: &mut [f32]) {
+    let c = planes.len();
+    assert_eq!(
+        out.len(),
+        level.cells() * c,
+        "observation buffer has the wrong length"
+    );
+    out.fill(0.0);
+    let agent = level.index(level.agent());
+    for (k, plane) in planes.iter().enumerate() {
+        match plane {
+            Plane::Wall => {
+                for (i, &w) in level.walls().iter().enumerate() {
+                    if w {
+                        out[i * c + k] = 1.0;
+                    }
+                }
+            }
+            Plane::Agent => out[agent * c + k] = 1.0,
+            Plane::Diamond | Plane::Cheese | Plane::Key => {
+                let kind = match plane {
+                    Plane::Diamond => ObjectKind::Diamond,
+                    Plane::Cheese => ObjectKind::Cheese,
+                    _ => ObjectKind::Key,
+                };
+                for p in level.positions_of(kind) {
+                    out[level.index(p) * c + k] = 1.0;
+                }
+            }
+            Plane::Cue => {
+                let owned;
+                let field = match cue {
+                    Some(f) => f,
+                    None => {
+                        owned = DistanceField::from_sources(
+                            level,
+                            level.positions_of(ObjectKind::CUE_SOURCE),
+                        );
+                        &owned
+                    }
+                };
+                for (i, &d) in field.as_slice().iter().enumerate() {
+                    out[i * c + k] = obs::cue_value(d);
+                }
+            }
+        }
+    }
+}
+
+/// A batch of environments a trainer can step. See the module docs.
+pub trait Envs: Send {
+    fn num_envs(&self) -> usize;
+    /// The observation shape (planes included).
+    fn input(&self) -> InputShape;
+    /// Write every environment's current observation, `[N, H, W, C]`.
+    fn write_obs(&self, out: &mut [f32]);
+    /// Step environment `i` with `actions[i]`, auto-resetting the ones whose episodes end.
+    fn step(&mut self, actions: &[Action]);
+    /// Rewards of the last step.
+    fn rewards(&self) -> &[f32];
+    /// Which episodes reached their target on the last step.
+    fn terminated(&self) -> &[bool];
+    /// Which episodes hit the step limit on the last step.
+    fn truncated(&self) -> &[bool];
+    /// Steps of each episode as of the last step (for an ended one, its length).
+    fn episode_steps(&self) -> &[u32];
+    /// An independent copy in the same state (for training snapshots).
+    fn boxed_clone(&self) -> Box<dyn Envs>;
+}
+
+/// The grid's [`VecEnv`] (levels from a [`LevelSpec`]) seen through a chosen set of planes.
+#[derive(Clone, Debug)]
+pub struct GridEnvs {
+    inner: VecEnv,
+    planes: Vec<Plane>,
+}
+
+impl GridEnvs {
+    pub fn new(
+        n: usize,
+        spec: LevelSpec,
+        config: EnvConfig,
+        planes: Vec<Plane>,
+        base_seed: u64,
+    ) -> GridEnvs {
+        GridEnvs {
+            inner: VecEnv::new(n, spec, config, ObsKind::Planes, base_seed),
+            planes,
+        }
+    }
+
+    pub fn vec_env(&self) -> &VecEnv {
+        &self.inner
+    }
+}
+
+impl Envs for GridEnvs {
+    fn num_envs(&self) -> usize {
+        self.inner.num_envs()
+    }
+    fn input(&self) -> InputShape {
+        let (height, width) = self.inner.shape();
+        InputShape {
+            height,
+            width,
+            channels: self.planes.len(),
+        }
+    }
+    fn write_obs(&self, out: &mut [f32]) {
+        let (h, w) = self.inner.shape();
+        let (hw, c) = (h * w, self.planes.len());
+        let planes = self.inner.obs_planes();
+        for (env, dst) in planes
+            .chunks_exact(CHANNELS * hw)
+            .zip(out.chunks_exact_mut(hw * c))
+        {
+            for (k, p) in self.planes.iter().enumerate() {
+                let src = &env[p.grid_channel() * hw..][..hw];
+                for (cell, &v) in src.iter().enumerate() {
+                    dst[cell * c + k] = v;
+                }
+            }
+        }
+    }
+    fn step(&mut self, actions: &[Action]) {
+        self.inner.step(actions);
+    }
+    fn rewards(&self) -> &[f32] {
+        self.inner.rewards()
+    }
+    fn terminated(&self) -> &[bool] {
+        self.inner.terminated()
+    }
+    fn truncated(&self) -> &[bool] {
+        self.inner.truncated()
+    }
+    fn episode_steps(&self) -> &[u32] {
+        self.inner.episode_steps()
+    }
+    fn boxed_clone(&self) -> Box<dyn Envs> {
+        Box::new(self.clone())
+    }
+}
+
+/// A distribution of levels: the level for an episode seed.
+pub type LevelSampler = Arc<dyn Fn(u64) -> Level + Send + Sync>;
+
+#[derive(Clone, Debug)]
+struct Slot {
+    level: Level,
+    cue: Option<DistanceField>,
+    /// Distance to the nearest target object, when shaping.
+    to_target: Option<DistanceField>,
+    steps: u32,
+    episode: u64,
+}
+
+/// Potential-based reward shaping (Ng, Harada & Russell 1999): each step adds
+/// `gamma * phi(s') - phi(s)` with `phi(s) = -scale * d(s)`, `d` the corridor distance from the
+/// agent to the nearest target object (0 once an episode has ended). Shaping of this form leaves the
+/// optimal policies unchanged; it only makes the reward dense.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Shaping {
+    pub scale: f32,
+    pub gamma: f32,
+}
+
+/// `N` environments whose levels come from a [`LevelSampler`], with the rules of
+/// [`cruxlab_grid::Env`]: a move into a wall leaves the agent in place, entering an object of the
+/// target kind gives reward 1 and terminates, other objects are passable, and an episode is
+/// truncated at `max_steps`. Environment `i`'s `k`-th episode plays
+/// `sampler(VecEnv::episode_seed(base_seed, i, k))`.
+#[derive(Clone)]
+pub struct LevelEnvs {
+    sampler: LevelSampler,
+    config: EnvConfig,
+    planes: Vec<Plane>,
+    base_seed: u64,
+    shape: (usize, usize),
+    shaping: Option<Shaping>,
+    slots: Vec<Slot>,
+    rewards: Vec<f32>,
+    terminated: Vec<bool>,
+    truncated: Vec<bool>,
+    lengths: Vec<u32>,
+}
+
+impl LevelEnvs {
+    /// # Panics
+    /// If `n` or `config.max_steps` is 0, or the sampler's levels change shape.
+    pub fn new(
+        n: usize,
+        sampler: LevelSampler,
+        config: EnvConfig,
+        planes: Vec<Plane>,
+        base_seed: u64,
+    ) -> LevelEnvs {
+        assert!(n > 0 && config.max_steps > 0);
+        let first = sampler(VecEnv::episode_seed(base_seed, 0, 0));
+        let mut envs = LevelEnvs {
+            shape: (first.height(), first.width()),
+            sampler,
+            config,
+            planes,
+            base_seed,
+            shaping: None,
+            slots: Vec::with_capacity(n),
+            rewards: vec![0.0; n],
+            terminated: vec![false; n],
+            truncated: vec![false; n],
+            lengths: vec![0; n],
+        };
+        for i in 0..n {
+            let slot = envs.load(i, 0);
+            envs.slots.push(slot);
+        }
+        envs
+    }
+
+    /// Add potential-based shaping to the rewards (see [`Shaping`]); success is unaffected.
+    pub fn with_shaping(mut self, shaping: Shaping) -> LevelEnvs {
+        self.shaping = Some(shaping);
+        let slots: Vec<Slot> = (0..self.slots.len())
+            .map(|i| self.load(i, self.slots[i].episode))
+            .collect();
+        self.slots = slots;
+        self
+    }
+
+    fn load(&self, env: usize, episode: u64) -> Slot {
+        let level = (self.sampler)(VecEnv::episode_seed(self.base_seed, env, episode));
+        assert_eq!(
+            (level.height(), level.width()),
+            self.shape,
+            "a level sampler must keep one shape"
+        );
+        let cue = self.planes.contains(&Plane::Cue).then(|| {
+            DistanceField::from_sources(&level, level.positions_of(ObjectKind::CUE_SOURCE))
+        });
+        let to_target = self
+            .shaping
+            .map(|_| DistanceField::from_sources(&level, level.positions_of(self.config.target)));
+        Slot {
+            level,
+            cue,
+            to_target,
+            steps: 0,
+            episode,
+        }
+    }
+
+    /// Environment `i`'s current level (agent where it stands).
+    pub fn level(&self, i: usize) -> &Level {
+        &self.slots[i].level
+    }
+}
+
+/// Apply `action` to `level` by the rules of [`cruxlab_grid::Env`]; returns the kind of object
+/// entered, if any.
+pub fn apply_move(level: &mut Level, action: Action) -> Option<ObjectKind> {
+    let next: Option<Pos> = action.apply(level.agent()).filter(|&p| !level.is_wall(p));
+    next.and_then(|p| {
+        level.set_agent(p);
+        level.object_at(p).map(|o| o.kind)
+    })
+}
+
+impl Envs for LevelEnvs {
+    fn num_envs(&self) -> usize {
+        self.slots.len()
+    }
+    fn input(&self) -> InputShape {
+        InputShape {
+            height: self.shape.0,
+            width: self.shape.1,
+            channels: self.planes.len(),
+        }
+    }
+    fn write_obs(&self, out: &mut [f32]) {
+        let per = self.shape.0 * self.shape.1 * self.planes.len();
+        for (slot, dst) in self.slots.iter().zip(out.chunks_exact_mut(per)) {
+            encode(&slot.level, &self.planes, slot.cue.as_ref(), dst);
+        }
+    }
+    fn step(&mut self, actions: &[Action]) {
+        assert_eq!(
+            actions.len(),
+            self.slots.len(),
+            "one action per environment"
+        );
+        for i in 0..self.slots.len() {
+            let slot = &mut self.slots[i];
+            let before = slot.level.agent();
+            let reached = apply_move(&mut slot.level, actions[i]);
+            slot.steps += 1;
+            let terminated = reached == Some(self.config.target);
+            let truncated = !terminated && slot.steps >= self.config.max_steps;
+            self.rewards[i] = if terminated { 1.0 } else { 0.0 };
+            if let (Some(sh), Some(field)) = (self.shaping, &slot.to_target) {
+                let d = |p| field.get(p).unwrap_or(0) as f32;
+                let after = if terminated || truncated {
+                    0.0
+                } else {
+                    d(slot.level.agent())
+                };
+                self.rewards[i] += sh.scale * (d(before) - sh.gamma * after);
+            }
+            self.terminated[i] = terminated;
+            self.truncated[i] = truncated;
+            self.lengths[i] = slot.steps;
+            if terminated || truncated {
+                let next = slot.episode + 1;
+                self.slots[i] = self.load(i, next);
+            }
+        }
+    }
+    fn rewards(&self) -> &[f32] {
+        &self.rewards
+    }
+    fn terminated(&self) -> &[bool] {
+        &self.terminated
+    }
+    fn truncated(&self) -> &[bool] {
+        &self.truncated
+    }
+    fn episode_steps(&self) -> &[u32] {
+        &self.lengths
+    }
+    fn boxed_clone(&self) -> Box<dyn Envs> {
+        Box::new(self.clone())
+    }
+}

@@ -1,0 +1,281 @@
+//! Looking inside a trained network and intervening on it.
+//!
+//! - **Capture** ([`capture`]): the activation at any named site for a batch of observations.
+//! - **Linear probes** ([`LinearProbe`]; Alain & Bengio 2016): a multinomial logistic regression
+//!   from one site's activations to a label (the diamond's cell, say); its held-out accuracy says how
+//!   linearly decodable the label is at that depth.
+//! - **Steering vectors** ([`SteeringVector`]; the "cheese vector" of Turner et al. 2023): the mean
+//!   activation difference between observations with and without a feature (the diamond), added
+//!   with a coefficient at the same site during a forward pass (subtracting it is coefficient -1).
+//! - **Activation patching** ([`patch`]): run a source observation, then run a target observation
+//!   with the site's activation (or a masked part of it) replaced by the source's.
+//!
+//! Every intervention goes through [`ActorCritic::forward_hooked`], which edits one site and lets
+//! the rest of the forward pass read the edit; sites before it are computed as usual.
+
+use candle_core::{Device, Result, Tensor, Var};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+use crate::net::{ActorCritic, Output};
+
+/// The activation at site `layer` for the batch `x` (`[B, ...]`).
+pub fn capture(net: &ActorCritic, x: &Tensor, layer: usize) -> Result<Tensor> {
+    let mut seen = None;
+    net.forward_hooked(x, &mut |i, a| {
+        if i == layer {
+            seen = Some(a.clone());
+        }
+        Ok(a)
+    })?;
+    seen.ok_or_else(|| candle_core::Error::Msg(format!("no activation site {layer}")))
+}
+
+/// Every site's activation for `x`, input side first.
+pub fn capture_all(net: &ActorCritic, x: &Tensor) -> Result<Vec<Tensor>> {
+    let mut seen = Vec::new();
+    net.forward_hooked(x, &mut |_, a| {
+        seen.push(a.clone());
+        Ok(a)
+    })?;
+    Ok(seen)
+}
+
+/// A forward pass in which site `layer`'s activation is replaced by `edit(activation)`.
+pub fn forward_edited(
+    net: &ActorCritic,
+    x: &Tensor,
+    layer: usize,
+    edit: &dyn Fn(&Tensor) -> Result<Tensor>,
+) -> Result<Output> {
+    net.forward_hooked(x, &mut |i, a| if i == layer { edit(&a) } else { Ok(a) })
+}
+
+/// A direction in one site's activation space.
+#[derive(Clone, Debug)]
+pub struct SteeringVector {
+    pub layer: usize,
+    /// One sample's activation shape (`[H, W, C]` or `[D]`).
+    pub delta: Tensor,
+}
+
+impl SteeringVector {
+    /// `mean(act(with)) - mean(act(without))` at `layer`, over paired batches of equal size
+    /// (`with[k]` and `without[k]` the same level with and without the feature).
+    pub fn mean_difference(
+        net: &ActorCritic,
+        layer: usize,
+        with: &Tensor,
+        without: &Tensor,
+    ) -> Result<SteeringVector> {
+        let a = capture(net, with, layer)?;
+        let b = capture(net, without, layer)?;
+        Ok(SteeringVector {
+            layer,
+            delta: (a - b)?.mean(0)?,
+        })
+    }
+
+    /// Forward `x` with `coefficient * delta` added at the vector's site (for every sample).
+    pub fn apply(&self, net: &ActorCritic, x: &Tensor, coefficient: f64) -> Result<Output> {
+        let add = (&self.delta * coefficient)?;
+        forward_edited(net, x, self.layer, &|a| a.broadcast_add(&add))
+    }
+
+    /// The L2 norm of the vector.
+    pub fn norm(&self) -> Result<f32> {
+        self.delta.sqr()?.sum_all()?.sqrt()?.to_scalar()
+    }
+}
+
+/// Per-sample steering: forward `x` with `coefficient * deltas[b]` added at `layer` to sample `b`
+/// (`deltas: [B, ...]`), e.g. each level's own with-minus-without difference.
+pub fn steer_each(
+    net: &ActorCritic,
+    x: &Tensor,
+    layer: usize,
+    deltas: &Tensor,
+    coefficient: f64,
+) -> Result<Output> {
+    let add = (deltas * coefficient)?;
+    forward_edited(net, x, layer, &|a| a + &add)
+}
+
+/// Activation patching: forward `target` with site `layer`'s activation replaced by `source`'s
+/// where `mask` is 1 (`mask` has one sample's activation shape, or the batch's; `None` patches the
+/// whole site). `source` and `target` are batches of the same size.
+pub fn patch(
+    net: &ActorCritic,
+    layer: usize,
+    source: &Tensor,
+    target: &Tensor,
+    mask: Option<&Tensor>,
+) -> Result<Output> {
+    let from = capture(net, source, layer)?;
+    forward_edited(net, target, layer, &|a| match mask {
+        None => Ok(from.clone()),
+        Some(m) => {
+            let keep = m.affine(-1.0, 1.0)?;
+            a.broadcast_mul(&keep)? + from.broadcast_mul(m)?
+        }
+    })
+}
+
+/// A linear probe: multinomial logistic regression on standardised features, fitted by full-batch
+/// Adam with an L2 penalty.
+#[derive(Clone, Debug)]
+pub struct LinearProbe {
+    mean: Vec<f32>,
+    std: Vec<f32>,
+    weights: Tensor,
+    bias: Tensor,
+    pub classes: usize,
+}
+
+/// Settings of [`LinearProbe::fit`].
+#[derive(Clone, Copy, Debug)]
+pub struct ProbeFit {
+    pub steps: usize,
+    pub learning_rate: f64,
+    /// L2 penalty on the weights (mean over weights times this).
+    pub l2: f64,
+}
+
+impl Default for ProbeFit {
+    fn default() -> Self {
+        ProbeFit {
+            steps: 300,
+            learning_rate: 0.05,
+            l2: 1e-3,
+        }
+    }
+}
+
+impl LinearProbe {
+    /// Fit on `features` (`[N, D]`, any rank flattened from dim 1) and `labels` (`< classes`).
+    pub fn fit(
+        features: &Tensor,
+        labels: &[usize],
+        classes: usize,
+        settings: ProbeFit,
+    ) -> Result<LinearProbe> {
+        let x = features
+            .flatten_from(1)?
+            .to_dtype(candle_core::DType::F32)?;
+        let (n, d) = x.dims2()?;
+        if n != labels.len() || labels.iter().any(|&l| l >= classes) {
+            candle_core::bail!(
+                "probe: {n} samples but {} labels (or a label >= {classes})",
+                labels.len()
+            );
+        }
+        let rows = x.to_vec2::<f32>()?;
+        let mut mean = vec![0.0f32; d];
+        let mut std = vec![0.0f32; d];
+        for r in &rows {
+            for (m, v) in mean.iter_mut().zip(r) {
+                *m += v / n as f32;
+            }
+        }
+        for r in &rows {
+            for ((s, v), m) in std.iter_mut().zip(r).zip(&mean) {
+                *s += (v - m).powi(2) / n as f32;
+            }
+        }
+        for s in std.iter_mut() {
+            *s = s.sqrt().max(1e-6);
+        }
+        let z = standardise(&x, &mean, &std)?;
+        let dev = &Device::Cpu;
+        let w = Var::zeros((d, classes), candle_core::DType::F32, dev)?;
+        let b = Var::zeros(classes, candle_core::DType::F32, dev)?;
+        let mut onehot = vec![0.0f32; n * classes];
+        for (i, &l) in labels.iter().enumerate() {
+            onehot[i * classes + l] = 1.0;
+        }
+        let onehot = Tensor::from_vec(onehot, (n, classes), dev)?;
+        let (mut m, mut v) = (
+            [vec![0.0f32; d * classes], vec![0.0f32; classes]],
+            [vec![0.0f32; d * classes], vec![0.0f32; classes]],
+        );
+        for t in 1..=settings.steps {
+            let logits = crate::ops::matmul(&z, &w)?.broadcast_add(&b)?;
+            let logp = crate::net::log_softmax(&logits)?;
+            let ce = (&logp * &onehot)?.sum(1)?.mean(0)?.neg()?;
+            let loss = (ce + (w.as_tensor().sqr()?.mean_all()? * settings.l2)?)?;
+            let grads = loss.backward()?;
+            for (k, var) in [&w, &b].into_iter().enumerate() {
+                let g = grads
+                    .get(var)
+                    .map(|g| g.flatten_all().and_then(|g| g.to_vec1::<f32>()))
+                    .transpose()?
+                    .unwrap_or_else(|| vec![0.0; var.elem_count()]);
+                let mut p = var.as_tensor().flatten_all()?.to_vec1::<f32>()?;
+                let (c1, c2) = (1.0 - 0.9f32.powi(t as i32), 1.0 - 0.999f32.powi(t as i32));
+                for j in 0..p.len() {
+                    m[k][j] = 0.9 * m[k][j] + 0.1 * g[j];
+                    v[k][j] = 0.999 * v[k][j] + 0.001 * g[j] * g[j];
+                    p[j] -= settings.learning_rate as f32 * (m[k][j] / c1)
+                        / ((v[k][j] / c2).sqrt() + 1e-8);
+                }
+                var.set(&Tensor::from_vec(p, var.dims(), dev)?)?;
+            }
+        }
+        Ok(LinearProbe {
+            mean,
+            std,
+            weights: w.as_tensor().copy()?,
+            bias: b.as_tensor().copy()?,
+            classes,
+        })
+    }
+
+    /// The most likely class for each row of `features`.
+    pub fn predict(&self, features: &Tensor) -> Result<Vec<usize>> {
+        let z = standardise(&features.flatten_from(1)?, &self.mean, &self.std)?;
+        let logits = crate::ops::matmul(&z, &self.weights)?.broadcast_add(&self.bias)?;
+        Ok(logits
+            .to_vec2::<f32>()?
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .enumerate()
+                    .fold((0, f32::NEG_INFINITY), |best, (i, &x)| {
+                        if x > best.1 { (i, x) } else { best }
+                    })
+                    .0
+            })
+            .collect())
+    }
+
+    /// Fraction of rows whose predicted class equals the label.
+    pub fn accuracy(&self, features: &Tensor, labels: &[usize]) -> Result<f64> {
+        let p = self.predict(features)?;
+        let hits = p.iter().zip(labels).filter(|(a, b)| a == b).count();
+        Ok(hits as f64 / labels.len().max(1) as f64)
+    }
+}
+
+fn standardise(x: &Tensor, mean: &[f32], std: &[f32]) -> Result<Tensor> {
+    let d = mean.len();
+    let dev = &Device::Cpu;
+    let m = Tensor::from_slice(mean, (1, d), dev)?;
+    let s = Tensor::from_slice(std, (1, d), dev)?;
+    x.broadcast_sub(&m)?.broadcast_div(&s)
+}
+
+/// Split `0..n` into a shuffled (train, test) pair with `test_fraction` of the indices held out.
+pub fn split(n: usize, test_fraction: f64, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+    let test = ((n as f64 * test_fraction).round() as usize).min(n);
+    let (te, tr) = idx.split_at(test);
+    (tr.to_vec(), te.to_vec())
+}
+
+/// Rows `idx` of `t` (along dim 0).
+pub fn rows(t: &Tensor, idx: &[usize]) -> Result<Tensor> {
+    let ids: Vec<u32> = idx.iter().map(|&i| i as u32).collect();
+    t.index_select(&Tensor::from_vec(ids, idx.len(), &Device::Cpu)?, 0)
+}
