@@ -39,7 +39,7 @@
 use candle_core::Tensor;
 use cruxlab_agents::{AgentKind, play};
 use cruxlab_core::{
-    Experiment, MetricSummary, PlotSpec, Results, Verdict, VerdictKind, paired_difference,
+    Experiment, MetricSummary, PlotSpec, Results, Verdict, VerdictKind, mean_ci, paired_difference,
 };
 use cruxlab_grid::{DistanceField, Level, ObjectKind, Pos};
 use cruxlab_learn::interp::{SteeringVector, capture, steer_each};
@@ -633,14 +633,64 @@ fn versus_search(results: &Results) -> Verdict {
 }
 
 fn distance(results: &Results) -> Verdict {
-    let (near, far) = (
-        get(results, "reach_near", "edit"),
-        get(results, "reach_far", "edit"),
-    );
-    let (verdict, d) = diff_verdict(near, far, 0.0, 0.0);
+    // The edit's gain over no edit within a distance bin, per seed: the no-edit agent also reaches
+    // near squares more often, so raw reach rates by distance would credit the edit with that.
+    let gain = |metric: &str| -> Option<std::collections::BTreeMap<u64, f64>> {
+        let (edit, none) = (get(results, metric, "edit")?, get(results, metric, "none")?);
+        let none: std::collections::BTreeMap<u64, f64> = none
+            .seeds
+            .iter()
+            .copied()
+            .zip(none.values.iter().copied())
+            .collect();
+        Some(
+            edit.seeds
+                .iter()
+                .zip(&edit.values)
+                .filter_map(|(seed, e)| none.get(seed).map(|n| (*seed, e - n)))
+                .collect(),
+        )
+    };
+    let (near, far) = (gain("reach_near"), gain("reach_far"));
+    let diffs: Vec<f64> = match (&near, &far) {
+        (Some(near), Some(far)) => near
+            .iter()
+            .filter_map(|(seed, g)| far.get(seed).map(|f| g - f))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let (verdict, d) = if diffs.len() < 2 {
+        (VerdictKind::Inconclusive, "-".to_string())
+    } else {
+        let d = mean_ci(&diffs);
+        let verdict = if d.is_above(0.0) {
+            VerdictKind::Supported
+        } else if d.is_below(0.0) {
+            VerdictKind::Refuted
+        } else {
+            VerdictKind::Inconclusive
+        };
+        (verdict, d.to_string())
+    };
+    let mean_gain = |g: &Option<std::collections::BTreeMap<u64, f64>>| {
+        let v: Vec<f64> = g.iter().flat_map(|m| m.values().copied()).collect();
+        if v.is_empty() {
+            "-".into()
+        } else {
+            mean_ci(&v).to_string()
+        }
+    };
     Verdict {
-        claim: "Retargeting by activation editing succeeds less often the farther the new square lies from the training corner.".into(),
+        claim: "Retargeting by activation editing helps less the farther the new square lies from the training corner: the edit's gain over no edit is larger for near squares than for far ones.".into(),
         verdict,
-        evidence: format!("edit reach rate near {}, far {}, near - far {d}.", s(near), s(far)),
+        evidence: format!(
+            "gain of edit over no edit: near {}, far {}; near - far, paired by seed: {d}. Raw reach rates: edit near {}, far {}; no edit near {}, far {}.",
+            mean_gain(&near),
+            mean_gain(&far),
+            s(get(results, "reach_near", "edit")),
+            s(get(results, "reach_far", "edit")),
+            s(get(results, "reach_near", "none")),
+            s(get(results, "reach_far", "none"))
+        ),
     }
 }
