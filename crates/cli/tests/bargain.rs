@@ -1,28 +1,7 @@
 //! End-to-end tests of `cruxlab bargain matchups` and of `cruxlab run bargaining`.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn cruxlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cruxlab"))
-        .args(args)
-        .output()
-        .expect("run cruxlab")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_owned()
-}
+mod common;
+use common::{cruxlab, stderr, stdout, write};
 
 #[test]
 fn matchups_table_prints_moves_and_payoffs() {

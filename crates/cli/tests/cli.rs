@@ -1,14 +1,10 @@
 //! End-to-end tests: run the `cruxlab` binary on tiny configs and check what it writes and says.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
+use common::{cruxlab, read, stderr};
 
-fn cruxlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cruxlab"))
-        .args(args)
-        .output()
-        .expect("run cruxlab")
-}
+use std::path::Path;
+use std::process::Output;
 
 /// A retarget sweep small enough to run in well under a second.
 const TINY: &[&str] = &[
@@ -34,15 +30,6 @@ fn run_tiny(out: &Path, extra: &[&str]) -> Output {
         String::from_utf8_lossy(&output.stderr)
     );
     output
-}
-
-fn read(path: impl AsRef<Path>) -> String {
-    std::fs::read_to_string(path.as_ref())
-        .unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]

@@ -1,13 +1,7 @@
 //! End-to-end: the learned-agent experiments through the `cruxlab` binary on tiny configs.
 
-use std::process::Command;
-
-fn cruxlab(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_cruxlab"))
-        .args(args)
-        .output()
-        .expect("run cruxlab")
-}
+mod common;
+use common::cruxlab;
 
 /// Training small enough for a test: 7x7 mazes, a tiny MLP, 4 iterations of 256 steps.
 const TINY: &[&str] = &[

@@ -1,26 +1,14 @@
 //! End-to-end tests of `cruxlab scaling fit | predict | plan` and of the `scaling` experiment: what
 //! they print and write, and that bad input exits with code 2 and names the file, line and column.
 
+mod common;
+use common::{cruxlab, stderr, stdout, write};
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use cruxlab_scaling::ParameterSet;
 use cruxlab_scaling::synthetic::{Design, to_csv};
-
-fn cruxlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cruxlab"))
-        .args(args)
-        .output()
-        .expect("run cruxlab")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn ok(o: Output) -> Output {
     assert!(o.status.success(), "cruxlab failed: {}", stderr(&o));
@@ -42,12 +30,6 @@ fn planted_csv(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("runs.csv");
     std::fs::write(&path, to_csv(&runs)).unwrap();
     path
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_owned()
 }
 
 fn assert_user_error(o: &Output, needles: &[&str]) {
