@@ -874,6 +874,11 @@ mod tests {
             verdict(&[30.0, 65.0, 88.0, 125.0, 150.0, 175.0]),
             VerdictKind::Refuted
         );
+        // Ratios 1.5, 2.5, 1.8, 2.3, 1.9, 2.2: the interval straddles 2.
+        assert_eq!(
+            verdict(&[15.0, 50.0, 54.0, 92.0, 95.0, 132.0]),
+            VerdictKind::Inconclusive
+        );
     }
 
     #[test]
