@@ -426,14 +426,6 @@ fn has_repeats<T: PartialEq>(items: &[T]) -> bool {
         .any(|(i, a)| items[..i].contains(a))
 }
 
-/// Evidence text for one summary: "0.830 [0.710, 0.950] (n=10)".
-fn show(s: &Summary) -> String {
-    match (s.ci_low, s.ci_high) {
-        (Some(lo), Some(hi)) => format!("{:.3} [{:.3}, {:.3}] (n={})", s.mean, lo, hi, s.n),
-        _ => format!("{:.3} (n={})", s.mean, s.n),
-    }
-}
-
 fn at<'r>(
     results: &'r Results,
     metric: &str,
@@ -589,8 +581,8 @@ fn specialist_wins_at_its_budget(config: &Config, results: &Results, level: &str
         }
         lines.push(format!(
             "{size}x{size}: at budget {budget} cue {} vs astar {}; SPL >= 0.9 needs budget {} (cue) vs {} (astar)",
-            show(&cue.summary()),
-            show(&astar.summary()),
+            cue.summary(),
+            astar.summary(),
             budget_text(cue90),
             budget_text(astar90)
         ));
@@ -607,7 +599,7 @@ fn specialist_wins_at_its_budget(config: &Config, results: &Results, level: &str
             side_of(&d, 0.1),
             format!(
                 "SPL gap cue - astar, pooled over sizes: {}. {}",
-                show(&d),
+                d,
                 lines.join("; ")
             ),
         );
@@ -643,8 +635,8 @@ fn swap_destroys_specialist(config: &Config, results: &Results) -> Verdict {
                 side_of(&d, -0.5 * orig.mean).map(|above| !above),
                 format!(
                     "{level} {size} at budget {budget}: original {}, swapped {}; after the swap SPL >= 0.9 needs budget {}",
-                    show(&orig.summary()),
-                    show(&swap.summary()),
+                    orig.summary(),
+                    swap.summary(),
                     budget_text(recovered)
                 ),
             );
@@ -672,7 +664,7 @@ fn retargeting_costs_specialist_more(config: &Config, results: &Results) -> Verd
                 continue;
             };
             let spl =
-                |agent| get("spl_rederived", agent).map_or("-".into(), |m| show(&m.summary()));
+                |agent| get("spl_rederived", agent).map_or("-".into(), |m| m.summary().to_string());
             let cost = |agent| {
                 get("rederive_cost", agent).map_or("-".into(), |m| format!("{:.0}", m.mean))
             };
@@ -680,8 +672,8 @@ fn retargeting_costs_specialist_more(config: &Config, results: &Results) -> Verd
                 side_of(&d, 0.0),
                 format!(
                     "{level} {size}: re-derivation + search cue {} vs astar {} expansions (re-derivation alone {} vs {}); SPL after re-derivation cue {} vs astar {}",
-                    show(&cue.summary()),
-                    show(&astar.summary()),
+                    cue.summary(),
+                    astar.summary(),
                     cost(AgentKind::Cue),
                     cost(AgentKind::Astar),
                     spl(AgentKind::Cue),
@@ -725,9 +717,9 @@ fn relaxed_search_within_twice(config: &Config, results: &Results) -> Verdict {
                 side_of(&r, 2.0).map(|above| !above),
                 format!(
                     "{level} {size}: astar/cue expansions per episode {} (astar {}, cue {})",
-                    show(&r),
-                    show(&astar.summary()),
-                    show(&cue.summary())
+                    r,
+                    astar.summary(),
+                    cue.summary()
                 ),
             );
         }
