@@ -657,13 +657,7 @@ fn data_dominates(results: &Results, sets: &[String], printed_only: bool) -> Ver
         }
         lines.push(format!("{set}: {}", parts.join(", ")));
     }
-    let verdict = if no > 0 {
-        VerdictKind::Refuted
-    } else if unclear == 0 && yes > 0 {
-        VerdictKind::Supported
-    } else {
-        VerdictKind::Inconclusive
-    };
+    let verdict = every_cell(yes, no, unclear);
     let claim = if printed_only {
         "Under Hoffmann et al.'s printed Approach 3 parameters, the data term B/D^beta exceeds the model term A/N^alpha for all five models (GPT-3, Gopher, MT-NLG, Chinchilla, PaLM)."
     } else {
@@ -682,6 +676,18 @@ fn data_dominates(results: &Results, sets: &[String], printed_only: bool) -> Ver
             lines.join("; "),
             seeds_note(results, sets)
         ),
+    }
+}
+
+/// A claim about every (set, model) cell: refuted by any cell that contradicts it, supported when
+/// every cell supports it, inconclusive otherwise.
+fn every_cell(yes: usize, no: usize, unclear: usize) -> VerdictKind {
+    if no > 0 {
+        VerdictKind::Refuted
+    } else if unclear == 0 && yes > 0 {
+        VerdictKind::Supported
+    } else {
+        VerdictKind::Inconclusive
     }
 }
 
@@ -714,13 +720,7 @@ fn oversized(results: &Results, sets: &[String]) -> Verdict {
         }
         lines.push(format!("{set}: {}", parts.join("; ")));
     }
-    let verdict = if no > 0 {
-        VerdictKind::Refuted
-    } else if unclear == 0 && yes > 0 {
-        VerdictKind::Supported
-    } else {
-        VerdictKind::Inconclusive
-    };
+    let verdict = every_cell(yes, no, unclear);
     Verdict {
         claim: "GPT-3, Gopher, MT-NLG and PaLM are larger than compute-optimal for their training compute (N / N_opt(C) > 1) under every parameter set.".into(),
         verdict,

@@ -79,14 +79,7 @@ impl HuberFit {
         starts: &[[f64; 5]],
         options: &LbfgsOptions,
     ) -> Result<HuberFit, FitError> {
-        if objective.len() < 6 {
-            return Err(FitError::TooFewRuns(objective.len()));
-        }
-        let results: Vec<Minimum> = starts
-            .par_iter()
-            .map(|x0| lbfgs::minimise(|x| objective.value_grad(x), *x0, options))
-            .collect();
-        Self::best(objective.len(), starts, &results)
+        Self::fit_with(objective, starts, options, true)
     }
 
     /// The same on a private pool of `threads` threads (sequential if the pool cannot be built).
@@ -110,13 +103,26 @@ impl HuberFit {
         starts: &[[f64; 5]],
         options: &LbfgsOptions,
     ) -> Result<HuberFit, FitError> {
+        Self::fit_with(objective, starts, options, false)
+    }
+
+    /// Minimise from every start, in parallel or in order (the results are the same), and keep the
+    /// best.
+    fn fit_with(
+        objective: &HuberObjective,
+        starts: &[[f64; 5]],
+        options: &LbfgsOptions,
+        parallel: bool,
+    ) -> Result<HuberFit, FitError> {
         if objective.len() < 6 {
             return Err(FitError::TooFewRuns(objective.len()));
         }
-        let results: Vec<Minimum> = starts
-            .iter()
-            .map(|x0| lbfgs::minimise(|x| objective.value_grad(x), *x0, options))
-            .collect();
+        let from = |x0: &[f64; 5]| lbfgs::minimise(|x| objective.value_grad(x), *x0, options);
+        let results: Vec<Minimum> = if parallel {
+            starts.par_iter().map(from).collect()
+        } else {
+            starts.iter().map(from).collect()
+        };
         Self::best(objective.len(), starts, &results)
     }
 
