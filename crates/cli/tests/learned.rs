@@ -116,3 +116,39 @@ fn a_bad_layer_name_is_a_user_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no activation site 'conv9'"));
 }
+
+#[test]
+fn shards_follows_one_run_through_its_checkpoints() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("s");
+    let mut args = vec!["run", "shards", "--out", dir.to_str().unwrap()];
+    args.extend_from_slice(TINY);
+    args.extend_from_slice(&["--set", "probe_levels=60"]);
+    let out = cruxlab(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.join("results.json")).unwrap();
+    let results: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let metrics = results["metrics"].as_array().unwrap();
+    // The initial network and two checkpoints, each with a probe per site of the one-layer MLP.
+    let steps: Vec<u64> = metrics
+        .iter()
+        .filter(|m| m["metric"] == "competence")
+        .map(|m| m["condition"]["env_steps"].as_u64().unwrap())
+        .collect();
+    assert_eq!(steps, vec![0, 1024, 2048]);
+    for m in [
+        "probe_input",
+        "probe_fc1",
+        "probe_best_hidden",
+        "probe_chance",
+        "diamond_share",
+    ] {
+        assert!(metrics.iter().any(|x| x["metric"] == m), "no metric {m}");
+    }
+    assert_eq!(results["verdicts"].as_array().unwrap().len(), 4);
+    assert!(dir.join("probe_fc1.svg").is_file());
+}

@@ -6,7 +6,6 @@
 
 use crate::error::Error;
 use crate::experiment::{Figure, MetricSummary, PlotSpec, Results};
-use crate::stats::mean_ci;
 use crate::store::{self, UnitRecord};
 use crate::{plot, report};
 use serde_json::{Map, Value};
@@ -66,17 +65,7 @@ pub(crate) fn summarise(
                 .into_iter()
                 .filter_map(|(seed, value)| value.map(|v| (seed, v)))
                 .unzip();
-            let summary = mean_ci(&values);
-            MetricSummary {
-                metric: names[metric].clone(),
-                condition: conditions[condition].clone(),
-                mean: summary.mean,
-                ci_low: summary.ci_low,
-                ci_high: summary.ci_high,
-                n: summary.n,
-                values,
-                seeds,
-            }
+            MetricSummary::from_seeds(&names[metric], conditions[condition].clone(), seeds, values)
         })
         .collect();
     Results {

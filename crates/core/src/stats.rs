@@ -61,6 +61,26 @@ impl std::fmt::Display for Summary {
 }
 
 impl MetricSummary {
+    /// Summarise per-seed `values` (NaN already left out) of `metric` under `condition`.
+    pub fn from_seeds(
+        metric: &str,
+        condition: serde_json::Map<String, serde_json::Value>,
+        seeds: Vec<u64>,
+        values: Vec<f64>,
+    ) -> MetricSummary {
+        let s = mean_ci(&values);
+        MetricSummary {
+            metric: metric.to_owned(),
+            condition,
+            mean: s.mean,
+            ci_low: s.ci_low,
+            ci_high: s.ci_high,
+            n: s.n,
+            values,
+            seeds,
+        }
+    }
+
     /// The mean, interval and n of this summary.
     pub fn summary(&self) -> Summary {
         Summary {
@@ -261,17 +281,7 @@ mod tests {
     }
 
     fn summary(values: &[f64], seeds: &[u64]) -> MetricSummary {
-        let s = mean_ci(values);
-        MetricSummary {
-            metric: "m".into(),
-            condition: Default::default(),
-            mean: s.mean,
-            ci_low: s.ci_low,
-            ci_high: s.ci_high,
-            n: s.n,
-            values: values.to_vec(),
-            seeds: seeds.to_vec(),
-        }
+        MetricSummary::from_seeds("m", Default::default(), seeds.to_vec(), values.to_vec())
     }
 
     #[test]

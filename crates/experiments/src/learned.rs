@@ -36,7 +36,8 @@ pub struct TrainSetup {
     pub step_limit_per_cell: u32,
     /// Scale of potential-based shaping toward the diamond (0: sparse reward only).
     pub shaping: f64,
-    /// Snapshots kept, evenly spaced over the run (the last is the final network).
+    /// Snapshots kept, evenly spaced over the run (the last is the final network), besides the
+    /// initial network.
     pub checkpoints: usize,
 }
 
@@ -73,6 +74,26 @@ impl TrainSetup {
             },
             ..TrainSetup::quick()
         }
+    }
+
+    /// The iterations after which a snapshot is kept (evenly spaced, the last one final).
+    pub fn checkpoint_iterations(&self) -> Vec<usize> {
+        let total = self.ppo.iterations();
+        (1..=self.checkpoints)
+            .map(|k| (k * total).div_ceil(self.checkpoints))
+            .collect()
+    }
+
+    /// Environment steps at each snapshot of [`Trained::snapshots`], the initial network's 0 first.
+    pub fn snapshot_steps(&self) -> Vec<u64> {
+        let batch = self.ppo.batch_size() as u64;
+        std::iter::once(0)
+            .chain(
+                self.checkpoint_iterations()
+                    .into_iter()
+                    .map(|i| i as u64 * batch),
+            )
+            .collect()
     }
 
     /// Episode step limit.
@@ -120,9 +141,31 @@ impl TrainSetup {
     }
 }
 
+impl TrainSetup {
+    /// The checks every learned-agent config shares: enough seeds for an interval, this setup, and
+    /// regions that fit the mazes (keys `seeds`, `train.*`, `regions`).
+    pub fn check_runs(&self, seeds: u64, regions: &[usize]) -> Result<(), (String, String)> {
+        let err = |k: &str, m: &str| Err((k.to_string(), m.to_string()));
+        if seeds < 2 {
+            return err("seeds", "needs at least 2 seeds for a confidence interval");
+        }
+        self.check("train")?;
+        if regions.is_empty() {
+            return err("regions", "must list at least one region side");
+        }
+        for &region in regions {
+            if let Err((_, m)) = self.mazes(region, 0.0).check() {
+                return err("regions", &m);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A finished training run.
 pub struct Trained {
-    /// `(env steps, network)` at each checkpoint, the final network last.
+    /// `(env steps, network)`: the initial network (0 steps), then each checkpoint, the final
+    /// network last.
     pub snapshots: Vec<(u64, ActorCritic)>,
     pub curve: Vec<CurvePoint>,
     /// Training stopped early on a non-finite loss (the last good network was kept).
@@ -193,11 +236,12 @@ pub fn train(
         Box::new(envs),
         derive_seed(master_seed, &[seed, 4]),
     );
-    let total = setup.ppo.iterations();
-    let marks: Vec<usize> = (1..=setup.checkpoints)
-        .map(|k| (k * total).div_ceil(setup.checkpoints))
-        .collect();
-    let mut snapshots = Vec::new();
+    let marks = setup.checkpoint_iterations();
+    let initial = trainer
+        .net()
+        .deep_clone()
+        .expect("copying weights cannot fail");
+    let mut snapshots = vec![(0, initial)];
     let mut diverged = false;
     while !trainer.finished() {
         if trainer.iterate_with_checkpoint(None).is_err() {
@@ -213,7 +257,7 @@ pub fn train(
             snapshots.push((trainer.env_steps(), net));
         }
     }
-    if snapshots.is_empty() || snapshots.last().map(|s| s.0) != Some(trainer.env_steps()) {
+    if snapshots.last().map(|s| s.0) != Some(trainer.env_steps()) {
         let net = trainer
             .net()
             .deep_clone()

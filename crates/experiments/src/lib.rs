@@ -10,6 +10,7 @@ pub mod retarget;
 pub mod retarget_learned;
 pub mod scaling;
 mod seeding;
+pub mod shards;
 
 pub use seeding::derive_seed;
 
@@ -20,6 +21,7 @@ pub fn registry() -> Vec<Box<dyn DynExperiment>> {
     vec![
         erase(retarget::Retarget),
         erase(misgeneralize::Misgeneralize),
+        erase(shards::Shards),
         erase(retarget_learned::RetargetLearned),
         erase(bargaining::Bargaining),
         erase(scaling::Scaling),

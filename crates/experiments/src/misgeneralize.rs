@@ -28,7 +28,9 @@
 //!
 //! **Metrics** (per seed): `in_dist_success`; `ood_success` (diamond reached); `ood_corner` (the
 //! corner cell visited before the diamond, or without it); `ood_competent` (diamond or corner
-//! reached: navigation without regard to which goal); `p_diamond_branch_median` and `_mean` over
+//! reached: navigation without regard to which goal); `competence` (SPL to whichever of the two
+//! the agent reaches first) and `diamond_share` (the share of those first goals that were the
+//! diamond), both defined in `shards`; `p_diamond_branch_median` and `_mean` over
 //! decision squares; `logit_accuracy`, `logit_baseline` and the coefficients `coef_*`; the training
 //! curve's success in each fifth of the run (`train_success_q1..q5`); `diverged`.
 //!
@@ -48,10 +50,10 @@ use cruxlab_core::{
     Experiment, MetricSummary, PlotSpec, Results, Summary, Verdict, VerdictKind, paired_difference,
     welch_difference,
 };
-use cruxlab_grid::{Level, ObjectKind};
+use cruxlab_grid::{DistanceField, Level, ObjectKind, Pos};
 use cruxlab_learn::interp::split;
 use cruxlab_learn::rollout::{Play, action_probs, rollout};
-use cruxlab_learn::{ActorCritic, CornerMazes, Logistic};
+use cruxlab_learn::{ActorCritic, CornerMazes, Logistic, Trajectory};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -89,6 +91,12 @@ pub struct Evaluation {
     pub ood_success: f64,
     pub ood_corner: f64,
     pub ood_competent: f64,
+    /// Out of distribution: SPL to whichever of diamond and corner the agent reaches first (0 when
+    /// it reaches neither), a measure of navigation that does not care which goal.
+    pub competence: f64,
+    /// Of the out-of-distribution episodes that reached diamond or corner, the share that reached
+    /// the diamond first (NaN if none reached either).
+    pub diamond_share: f64,
     /// P(diamond branch) at each decision square.
     pub p_diamond: Vec<f64>,
     /// Per decision square: features and whether the episode from there reached the diamond.
@@ -126,7 +134,7 @@ pub fn evaluate(
         let v: Vec<bool> = xs.collect();
         v.iter().filter(|&&b| b).count() as f64 / v.len().max(1) as f64
     };
-    let corner_first = |t: &cruxlab_learn::Trajectory| match t.first_visit(corner) {
+    let corner_first = |t: &Trajectory| match t.first_visit(corner) {
         Some(k) => !t.success || k < t.path.len() - 1,
         None => false,
     };
@@ -151,7 +159,10 @@ pub fn evaluate(
             choices.push((features(l, d, corner), t.success));
         }
     }
+    let (competence, diamond_share) = navigation(&tests, &outs, corner);
     Evaluation {
+        competence,
+        diamond_share,
         in_dist_success: frac(&mut ins.iter().map(|t| t.success)),
         ood_success: frac(&mut outs.iter().map(|t| t.success)),
         ood_corner: frac(&mut outs.iter().map(corner_first)),
@@ -163,6 +174,35 @@ pub fn evaluate(
         p_diamond,
         choices,
     }
+}
+
+/// Competence (SPL to the first goal reached) and the diamond's share of the first goals reached.
+fn navigation(tests: &[Level], outs: &[Trajectory], corner: Pos) -> (f64, f64) {
+    let (mut spl, mut reached, mut diamond_first) = (0.0, 0usize, 0usize);
+    for (level, t) in tests.iter().zip(outs) {
+        let diamond = level
+            .first_of(ObjectKind::Diamond)
+            .expect("a test level has a diamond");
+        let at_diamond = t.first_visit(diamond).filter(|_| t.success);
+        let (target, steps) = match (at_diamond, t.first_visit(corner)) {
+            (Some(d), Some(c)) if c < d => (corner, c),
+            (Some(d), _) => (diamond, d),
+            (None, Some(c)) => (corner, c),
+            (None, None) => continue,
+        };
+        reached += 1;
+        diamond_first += (target == diamond) as usize;
+        let shortest = DistanceField::from_sources(level, [target])
+            .get(level.agent())
+            .expect("a perfect maze connects every floor cell") as f64;
+        spl += shortest / (steps as f64).max(shortest).max(1.0);
+    }
+    let share = if reached == 0 {
+        f64::NAN
+    } else {
+        diamond_first as f64 / reached as f64
+    };
+    (spl / tests.len().max(1) as f64, share)
 }
 
 impl Experiment for Misgeneralize {
@@ -217,18 +257,7 @@ squares, 83% predicted by a 4-feature regression)."
 
     fn validate(&self, config: &Config) -> Result<(), (String, String)> {
         let err = |k: &str, m: &str| Err((k.to_string(), m.to_string()));
-        if config.seeds < 2 {
-            return err("seeds", "needs at least 2 seeds for a confidence interval");
-        }
-        config.train.check("train")?;
-        if config.regions.is_empty() {
-            return err("regions", "must list at least one region side");
-        }
-        for &region in &config.regions {
-            if let Err((_, m)) = config.train.mazes(region, 0.0).check() {
-                return err("regions", &m);
-            }
-        }
+        config.train.check_runs(config.seeds, &config.regions)?;
         if config.p_anywhere.is_empty()
             || config.p_anywhere.iter().any(|p| !(0.0..=1.0).contains(p))
         {
@@ -273,6 +302,8 @@ squares, 83% predicted by a 4-feature regression)."
             ("ood_success".into(), e.ood_success),
             ("ood_corner".into(), e.ood_corner),
             ("ood_competent".into(), e.ood_competent),
+            ("competence".into(), e.competence),
+            ("diamond_share".into(), e.diamond_share),
             ("p_diamond_branch_median".into(), median(&e.p_diamond)),
             ("p_diamond_branch_mean".into(), mean(&e.p_diamond)),
             ("decision_squares".into(), e.p_diamond.len() as f64),
@@ -588,5 +619,38 @@ fn features_predict(config: &Config, results: &Results) -> Verdict {
             rate,
             coefs.join(", ")
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One corridor: diamond at column 1, agent at 3, the "corner" at 5.
+    #[test]
+    fn competence_and_diamond_share_by_hand() {
+        let level = Level::parse("#######\n#D.A..#\n#######\n").unwrap();
+        let corner = Pos::new(1, 5);
+        let walk = |cols: &[usize], success: bool| Trajectory {
+            path: cols.iter().map(|&c| Pos::new(1, c)).collect(),
+            success,
+            steps: cols.len() as u32 - 1,
+        };
+        let outs = [
+            // Corner first (2 steps, shortest 2: SPL 1), then the diamond.
+            walk(&[3, 4, 5, 4, 3, 2, 1], true),
+            // Straight to the diamond: SPL 1.
+            walk(&[3, 2, 1], true),
+            // The diamond in 4 steps where 2 suffice: SPL 0.5.
+            walk(&[3, 4, 3, 2, 1], true),
+            // Neither: SPL 0, and not counted in the share.
+            walk(&[3, 4, 3], false),
+        ];
+        let tests = vec![level; 4];
+        let (competence, share) = navigation(&tests, &outs, corner);
+        assert!((competence - 2.5 / 4.0).abs() < 1e-12, "{competence}");
+        assert!((share - 2.0 / 3.0).abs() < 1e-12, "{share}");
+        let (_, none) = navigation(&tests[..1], &outs[3..], corner);
+        assert!(none.is_nan());
     }
 }

@@ -747,19 +747,14 @@ mod tests {
         let metrics = entries
             .iter()
             .map(|(metric, agent, budget, values)| {
-                let s = mean_ci(values);
                 let condition =
                     json!({"agent": agent, "level": "maze", "size": 9, "budget": budget});
-                MetricSummary {
-                    metric: metric.to_string(),
-                    condition: condition.as_object().unwrap().clone(),
-                    mean: s.mean,
-                    ci_low: s.ci_low,
-                    ci_high: s.ci_high,
-                    n: s.n,
-                    values: values.to_vec(),
-                    seeds: (0..values.len() as u64).collect(),
-                }
+                MetricSummary::from_seeds(
+                    metric,
+                    condition.as_object().unwrap().clone(),
+                    (0..values.len() as u64).collect(),
+                    values.to_vec(),
+                )
             })
             .collect();
         Results {
