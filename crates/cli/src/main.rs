@@ -13,6 +13,12 @@ use cruxlab_agents::{AgentKind, play};
 use cruxlab_core::{Overrides, RunOptions, RunOutcome, Shard};
 use cruxlab_grid::{Level, LevelSpec, ObjectKind};
 
+/// Training allocates and frees megabyte tensors at every op; mimalloc reuses those blocks where
+/// the system allocator hands out fresh zeroed pages (about 2x on the update phase, see
+/// docs/benchmarks.md). Results do not depend on the allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "cruxlab",

@@ -13,6 +13,10 @@ use cruxlab_learn::{
     ActorCritic, CornerMazes, Envs, LevelEnvs, NetConfig, Plane, PpoConfig, Trainer,
 };
 
+/// The allocator the `cruxlab` binary uses (see crates/cli/src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn gemm_peak(n: usize) -> f64 {
     let a = Tensor::ones((n, n), candle_core::DType::F32, &Device::Cpu).unwrap();
     let b = Tensor::ones((n, n), candle_core::DType::F32, &Device::Cpu).unwrap();

@@ -19,7 +19,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::ops::{im2col3x3, matmul};
+use crate::ops::{affine_relu, conv3x3_relu, matmul};
 
 /// Which trunk a network has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -333,18 +333,13 @@ impl ActorCritic {
         x: &Tensor,
         hook: &mut dyn FnMut(usize, Tensor) -> Result<Tensor>,
     ) -> Result<Output> {
-        let (b, h, w, _) = x.dims4()?;
+        x.dims4()?;
         let mut a = x.clone();
         for (i, layer) in self.layers.iter().enumerate() {
             a = match layer {
-                Layer::Conv(c) => {
-                    let y = matmul(&im2col3x3(&a)?, &c.w)?.broadcast_add(&c.b)?.relu()?;
-                    y.reshape((b, h, w, c.out))?
-                }
-                Layer::Dense(d) => {
-                    let flat = if a.rank() == 2 { a } else { a.flatten_from(1)? };
-                    d.forward(&flat)?.relu()?
-                }
+                Layer::Conv(c) => conv3x3_relu(&a, &c.w, &c.b)?,
+                // A convolution map is read as [B, H*W*C], row-major.
+                Layer::Dense(d) => affine_relu(&a, &d.w, &d.b)?,
             };
             a = hook(i, a)?;
         }

@@ -1,17 +1,28 @@
-//! The two operations the networks spend their time in, written as candle custom ops so that their
-//! backward passes are matrix products and plain loops rather than general strided kernels.
+//! The operations the networks spend their time in, written as candle custom ops so that their
+//! backward passes are matrix products and plain loops rather than chains of general kernels.
 //!
 //! - [`matmul`]: a 2-D matrix product through the `gemm` crate (the kernel candle itself calls),
 //!   with its parallelism under our control ([`set_gemm_threads`]). Training runs one per
 //!   experiment unit and units already fill the cores, so the default is one thread, which also
 //!   keeps rayon (and its work stealing) out of training altogether.
-//! - [`im2col3x3`]: the patch matrix of a 3x3, stride-1, zero-padded convolution over a
-//!   channels-last batch `[B, H, W, C] -> [B*H*W, 9*C]`, so that a convolution is one `matmul`
-//!   (the usual im2col lowering). Its gradient is the matching col2im sum.
+//! - [`affine_relu`]: `relu(x W + b)`, one node in the graph instead of three.
+//! - [`conv3x3_relu`]: a 3x3, stride-1, zero-padded convolution over a channels-last batch, then
+//!   bias and ReLU, as one node: the patch matrix (im2col, `[B*H*W, 9*C]`) is built in a reused
+//!   per-thread buffer, multiplied by the weights, and rebuilt in the backward pass instead of
+//!   being kept, so the largest intermediate never becomes a graph tensor (candle's backward pass
+//!   would zero-fill and add a gradient buffer of its size for every minibatch).
+//! - [`im2col3x3`]: the patch matrix itself, as a differentiable op (its gradient is col2im).
+//!
+//! Why it matters: candle gives every op a fresh buffer and accumulates every gradient into a
+//! zero-filled one; for these small networks that traffic, not arithmetic, dominated the update
+//! phase (docs/benchmarks.md).
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor, bail};
+use candle_core::{
+    CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor, bail,
+};
 
 static GEMM_THREADS: AtomicUsize = AtomicUsize::new(1);
 
@@ -27,6 +38,11 @@ pub fn gemm_threads() -> usize {
     GEMM_THREADS.load(Ordering::Relaxed)
 }
 
+thread_local! {
+    /// The patch matrix of the convolution being computed on this thread, reused across calls.
+    static PATCHES: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
 fn f32_slice<'a>(s: &'a CpuStorage, what: &str) -> Result<&'a [f32]> {
     match s {
         CpuStorage::F32(v) => Ok(v),
@@ -34,47 +50,120 @@ fn f32_slice<'a>(s: &'a CpuStorage, what: &str) -> Result<&'a [f32]> {
     }
 }
 
-/// `out[m, n] = a[m, k] b[k, n]` for row- or column-strided 2-D operands (transposed views are
-/// free), into a fresh contiguous buffer.
-///
-/// # Safety (internal)
-/// The strides come from candle layouts whose extents cover `m x k` and `k x n`.
-fn gemm_into(out: &mut [f32], a: &[f32], la: &Layout, b: &[f32], lb: &Layout) -> Result<()> {
-    let (da, db) = (la.dims(), lb.dims());
-    if da.len() != 2 || db.len() != 2 || da[1] != db[0] {
-        bail!("matmul: shapes {da:?} and {db:?} do not chain");
+/// The contiguous values of a tensor argument.
+fn contiguous<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [f32]> {
+    let Some((start, end)) = l.contiguous_offsets() else {
+        bail!("{what}: the operand must be contiguous");
+    };
+    Ok(&f32_slice(s, what)?[start..end])
+}
+
+/// A matrix operand: `rows x cols` values of `data` at `r * rs + c * cs`.
+#[derive(Clone, Copy)]
+struct Operand<'a> {
+    data: &'a [f32],
+    rows: usize,
+    cols: usize,
+    rs: usize,
+    cs: usize,
+}
+
+impl<'a> Operand<'a> {
+    /// A row-major contiguous matrix.
+    fn dense(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        Operand {
+            data,
+            rows,
+            cols,
+            rs: cols,
+            cs: 1,
+        }
     }
-    let (m, k, n) = (da[0], da[1], db[1]);
-    assert_eq!(out.len(), m * n);
-    if m == 0 || n == 0 {
+
+    /// A 2-D tensor with any strides (transposed views are free), or a contiguous tensor of higher
+    /// rank read as `[dim 0, the rest]`.
+    fn from_layout(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<Self> {
+        let data = &f32_slice(s, what)?[l.start_offset()..];
+        let dims = l.dims();
+        match dims.len() {
+            2 => Ok(Operand {
+                data,
+                rows: dims[0],
+                cols: dims[1],
+                rs: l.stride()[0],
+                cs: l.stride()[1],
+            }),
+            r if r > 2 => {
+                let data = contiguous(s, l, what)?;
+                Ok(Operand::dense(data, dims[0], dims[1..].iter().product()))
+            }
+            _ => bail!("{what}: needs a matrix, got shape {dims:?}"),
+        }
+    }
+
+    fn t(self) -> Self {
+        Operand {
+            data: self.data,
+            rows: self.cols,
+            cols: self.rows,
+            rs: self.cs,
+            cs: self.rs,
+        }
+    }
+
+    /// Whether every addressed value lies inside `data`.
+    fn in_bounds(&self) -> bool {
+        self.rows == 0
+            || self.cols == 0
+            || (self.rows - 1) * self.rs + (self.cols - 1) * self.cs < self.data.len()
+    }
+}
+
+/// `a b` into `out` (cleared first), each value written once by `gemm`, never zero-filled first.
+fn product_into(a: Operand, b: Operand, out: &mut Vec<f32>) -> Result<()> {
+    if a.cols != b.rows {
+        bail!(
+            "matmul: [{}, {}] and [{}, {}] do not chain",
+            a.rows,
+            a.cols,
+            b.rows,
+            b.cols
+        );
+    }
+    if !a.in_bounds() || !b.in_bounds() {
+        bail!("matmul: an operand's strides reach past its storage");
+    }
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    out.clear();
+    if m == 0 || n == 0 || k == 0 {
+        out.resize(m * n, 0.0);
         return Ok(());
     }
-    let (sa, sb) = (la.stride(), lb.stride());
-    let a = &a[la.start_offset()..];
-    let b = &b[lb.start_offset()..];
+    out.reserve(m * n);
     let threads = gemm_threads();
     let parallelism = if threads > 1 {
         gemm::Parallelism::Rayon(threads)
     } else {
         gemm::Parallelism::None
     };
-    // SAFETY: the pointers cover the strided extents described by the layouts (checked by candle
-    // when the views were made), and `out` is a distinct, contiguous m x n buffer.
+    // SAFETY: both operands' addressed extents lie inside their slices (checked above); `out` has
+    // room for m x n values, which `gemm` writes without reading (`read_dst` is false, k > 0)
+    // before the length is set.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            out.as_mut_ptr(),
+            out.spare_capacity_mut().as_mut_ptr().cast::<f32>(),
             1,
             n as isize,
             false,
-            a.as_ptr(),
-            sa[1] as isize,
-            sa[0] as isize,
-            b.as_ptr(),
-            sb[1] as isize,
-            sb[0] as isize,
+            a.data.as_ptr(),
+            a.cs as isize,
+            a.rs as isize,
+            b.data.as_ptr(),
+            b.cs as isize,
+            b.rs as isize,
             0.0,
             1.0,
             false,
@@ -82,8 +171,26 @@ fn gemm_into(out: &mut [f32], a: &[f32], la: &Layout, b: &[f32], lb: &Layout) ->
             false,
             parallelism,
         );
+        out.set_len(m * n);
     }
     Ok(())
+}
+
+fn product(a: Operand, b: Operand) -> Result<Vec<f32>> {
+    let mut out = Vec::new();
+    product_into(a, b, &mut out)?;
+    Ok(out)
+}
+
+/// Add the bias to every row and rectify, in place. `y < 0` is false for NaN, so a non-finite
+/// value travels on to the loss instead of being rectified away.
+fn bias_relu(out: &mut [f32], bias: &[f32]) {
+    for row in out.chunks_exact_mut(bias.len()) {
+        for (o, &b) in row.iter_mut().zip(bias) {
+            let y = *o + b;
+            *o = if y < 0.0 { 0.0 } else { y };
+        }
+    }
 }
 
 struct MatMul;
@@ -100,11 +207,13 @@ impl CustomOp2 for MatMul {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let (a, b) = (f32_slice(s1, "matmul")?, f32_slice(s2, "matmul")?);
-        let (m, n) = (l1.dims()[0], l2.dims()[1]);
-        let mut out = vec![0.0f32; m * n];
-        gemm_into(&mut out, a, l1, b, l2)?;
-        Ok((CpuStorage::F32(out), Shape::from((m, n))))
+        if l1.dims().len() != 2 {
+            bail!("matmul: needs a matrix, got shape {:?}", l1.dims());
+        }
+        let a = Operand::from_layout(s1, l1, "matmul")?;
+        let b = Operand::from_layout(s2, l2, "matmul")?;
+        let out = product(a, b)?;
+        Ok((CpuStorage::F32(out), Shape::from((a.rows, b.cols))))
     }
 
     fn bwd(
@@ -114,15 +223,14 @@ impl CustomOp2 for MatMul {
         _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        // d(ab)/da = grad b^T, d(ab)/db = a^T grad; skip the side that needs no gradient (the
-        // observation's patch matrix in a first layer).
+        // d(ab)/da = grad b^T, d(ab)/db = a^T grad; skip the side that needs no gradient.
         let ga = if a.track_op() {
             Some(grad.apply_op2_no_bwd(&b.t()?, &MatMul)?)
         } else {
             None
         };
         let gb = if b.track_op() {
-            Some(a.t()?.apply_op2_no_bwd(grad, &MatMul)?)
+            Some(a.apply_op2_no_bwd(grad, &TransposedProduct)?)
         } else {
             None
         };
@@ -135,6 +243,144 @@ pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     a.apply_op2(b, MatMul)
 }
 
+/// `a^T g` for `a` read as `[m, k]` (any rank, see [`Operand::from_layout`]) and `g: [m, n]`: a
+/// weight gradient.
+struct TransposedProduct;
+
+impl CustomOp2 for TransposedProduct {
+    fn name(&self) -> &'static str {
+        "cruxlab-transposed-product"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let a = Operand::from_layout(s1, l1, "weight gradient")?.t();
+        let g = Operand::from_layout(s2, l2, "weight gradient")?;
+        let out = product(a, g)?;
+        Ok((CpuStorage::F32(out), Shape::from((a.rows, g.cols))))
+    }
+}
+
+/// `relu(x w + b)` in one op: the product, then one pass adding the bias and rectifying. Its
+/// gradient masks the incoming gradient by the active units once and reuses the mask for all three
+/// arguments (two products and a column sum). `x` may have any rank; it is read as
+/// `[dim 0, the rest]` (a flattened convolution map, say).
+struct AffineRelu;
+
+impl CustomOp3 for AffineRelu {
+    fn name(&self) -> &'static str {
+        "cruxlab-affine-relu"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let x = Operand::from_layout(s1, l1, "affine")?;
+        let w = Operand::from_layout(s2, l2, "affine")?;
+        let b = contiguous(s3, l3, "affine bias")?;
+        if b.len() != w.cols {
+            bail!("affine: bias of {} for {} outputs", b.len(), w.cols);
+        }
+        let mut out = product(x, w)?;
+        bias_relu(&mut out, b);
+        Ok((CpuStorage::F32(out), Shape::from((x.rows, w.cols))))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        b: &Tensor,
+        res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let g = grad.contiguous()?.apply_op2_no_bwd(res, &ActiveGrad)?;
+        let gx = if x.track_op() {
+            Some(g.apply_op2_no_bwd(&w.t()?, &MatMul)?.reshape(x.shape())?)
+        } else {
+            None
+        };
+        let gw = if w.track_op() {
+            Some(x.apply_op2_no_bwd(&g, &TransposedProduct)?)
+        } else {
+            None
+        };
+        let gb = if b.track_op() {
+            Some(g.apply_op1_no_bwd(&ColumnSum)?)
+        } else {
+            None
+        };
+        Ok((gx, gw, gb))
+    }
+}
+
+/// `relu(x w + b)` for `x: [m, ...]` (read as `[m, k]`), `w: [k, n]`, `b: [n]`, with a gradient.
+pub fn affine_relu(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
+    let x = if x.rank() > 2 {
+        x.contiguous()?
+    } else {
+        x.clone()
+    };
+    x.apply_op3(w, b, AffineRelu)
+}
+
+/// The incoming gradient where the unit is active (`relu` output above 0), 0 elsewhere.
+struct ActiveGrad;
+
+impl CustomOp2 for ActiveGrad {
+    fn name(&self) -> &'static str {
+        "cruxlab-active-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let g = contiguous(s1, l1, "relu gradient")?;
+        let r = contiguous(s2, l2, "relu gradient")?;
+        let out = g
+            .iter()
+            .zip(r)
+            .map(|(&g, &r)| if r > 0.0 { g } else { 0.0 })
+            .collect();
+        Ok((CpuStorage::F32(out), l1.shape().clone()))
+    }
+}
+
+/// Sum over every dimension but the last: `[..., n] -> [n]` (a bias gradient).
+struct ColumnSum;
+
+impl CustomOp1 for ColumnSum {
+    fn name(&self) -> &'static str {
+        "cruxlab-column-sum"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        let n = *l.dims().last().unwrap_or(&1);
+        let mut out = vec![0.0f32; n];
+        for row in contiguous(s, l, "column sum")?.chunks_exact(n.max(1)) {
+            for (o, v) in out.iter_mut().zip(row) {
+                *o += v;
+            }
+        }
+        Ok((CpuStorage::F32(out), Shape::from(n)))
+    }
+}
+
 /// Geometry of a 3x3, stride-1, zero-padded convolution over channels-last images.
 #[derive(Clone, Copy, Debug)]
 struct Patches {
@@ -144,87 +390,267 @@ struct Patches {
 }
 
 impl Patches {
-    /// Call `f(row_offset_in_patch_matrix, offset_in_image)` for every in-bounds (cell, tap):
-    /// patch row `r * w + q` holds tap `(dr, dq)` at columns `(dr * 3 + dq) * c ..`.
+    fn of(dims: &[usize]) -> Result<Patches> {
+        match dims {
+            &[_, h, w, c] => Ok(Patches { h, w, c }),
+            _ => bail!("convolution: needs [B, H, W, C], got {dims:?}"),
+        }
+    }
+
+    /// Values in one image.
+    fn image(&self) -> usize {
+        self.h * self.w * self.c
+    }
+
+    /// Values in one image's patch matrix (`H*W` rows of `9*C`).
+    fn patch(&self) -> usize {
+        self.image() * 9
+    }
+
+    /// Visit one image's patch matrix a row of taps at a time: `f(dst, src, lo, hi)` for pixel
+    /// `(r, q)` and tap row `dr`, where `dst` is the offset of the three taps `(dr, 0..3)` in the
+    /// patch matrix (patch row `r * w + q` holds tap `(dr, dq)` at columns `(dr * 3 + dq) * c ..`),
+    /// taps `lo..hi` read the image contiguously from offset `src`, and the rest (also every tap
+    /// when `src` is `None`) lie in the zero padding.
     #[inline]
-    fn for_each_tap(&self, mut f: impl FnMut(usize, usize)) {
+    fn for_each_tap_row(&self, mut f: impl FnMut(usize, Option<usize>, usize, usize)) {
         let (h, w, c) = (self.h, self.w, self.c);
         for r in 0..h {
             for q in 0..w {
                 let row = (r * w + q) * 9 * c;
+                // Padded column q + dq is inside for 1 <= q + dq <= w.
+                let lo = usize::from(q == 0);
+                let hi = 3.min(w - q + 1);
                 for dr in 0..3 {
-                    let rr = r + dr;
-                    if rr == 0 || rr > h {
-                        continue;
-                    }
-                    for dq in 0..3 {
-                        let qq = q + dq;
-                        if qq == 0 || qq > w {
-                            continue;
-                        }
-                        f(row + (dr * 3 + dq) * c, ((rr - 1) * w + qq - 1) * c);
-                    }
+                    // Padded row r + dr is inside for 1 <= r + dr <= h.
+                    let inside = r + dr >= 1 && r + dr <= h;
+                    let src = inside.then(|| ((r + dr - 1) * w + q + lo - 1) * c);
+                    f(row + dr * 3 * c, src, lo, hi);
                 }
             }
         }
     }
+
+    /// The patch matrix of the images `x` into `out` (resized; every value written).
+    fn patches_into(&self, x: &[f32], out: &mut Vec<f32>) {
+        let b = x.len() / self.image();
+        out.resize(b * self.patch(), 0.0);
+        let c = self.c;
+        for (img, cols) in x
+            .chunks_exact(self.image())
+            .zip(out.chunks_exact_mut(self.patch()))
+        {
+            self.for_each_tap_row(|dst, src, lo, hi| {
+                let taps = &mut cols[dst..dst + 3 * c];
+                match src {
+                    Some(src) => {
+                        taps[..lo * c].fill(0.0);
+                        taps[lo * c..hi * c].copy_from_slice(&img[src..src + (hi - lo) * c]);
+                        taps[hi * c..].fill(0.0);
+                    }
+                    None => taps.fill(0.0),
+                }
+            });
+        }
+    }
+
+    /// col2im: sum every tap of the patch-matrix gradient `g` back onto its pixel.
+    fn sum_patches(&self, g: &[f32]) -> Vec<f32> {
+        let b = g.len() / self.patch();
+        let mut out = vec![0.0f32; b * self.image()];
+        let c = self.c;
+        for (cols, img) in g
+            .chunks_exact(self.patch())
+            .zip(out.chunks_exact_mut(self.image()))
+        {
+            self.for_each_tap_row(|src, dst, lo, hi| {
+                if let Some(dst) = dst {
+                    let n = (hi - lo) * c;
+                    let from = &cols[src + lo * c..src + lo * c + n];
+                    for (d, s) in img[dst..dst + n].iter_mut().zip(from) {
+                        *d += s;
+                    }
+                }
+            });
+        }
+        out
+    }
 }
 
-impl CustomOp1 for Patches {
+/// `relu(conv3x3(x, w) + b)` for `x: [B, H, W, C]`, `w: [9*C, O]` (tap-major rows, see
+/// [`im2col3x3`]), `b: [O]` -> `[B, H, W, O]`.
+struct Conv3x3Relu;
+
+impl CustomOp3 for Conv3x3Relu {
+    fn name(&self) -> &'static str {
+        "cruxlab-conv3x3-relu"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let p = Patches::of(l1.dims())?;
+        let x = contiguous(s1, l1, "convolution")?;
+        let w = Operand::from_layout(s2, l2, "convolution")?;
+        let b = contiguous(s3, l3, "convolution bias")?;
+        if w.rows != 9 * p.c || b.len() != w.cols {
+            bail!(
+                "convolution: weights [{}, {}] and bias of {} for {} input channels",
+                w.rows,
+                w.cols,
+                b.len(),
+                p.c
+            );
+        }
+        let batch = l1.dims()[0];
+        let mut out = PATCHES.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            p.patches_into(x, &mut buf);
+            product(Operand::dense(&buf, batch * p.h * p.w, 9 * p.c), w)
+        })?;
+        bias_relu(&mut out, b);
+        Ok((CpuStorage::F32(out), Shape::from((batch, p.h, p.w, w.cols))))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        b: &Tensor,
+        res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let g = grad.contiguous()?.apply_op2_no_bwd(res, &ActiveGrad)?;
+        let gx = if x.track_op() {
+            Some(g.apply_op2_no_bwd(w, &ConvInputGrad)?)
+        } else {
+            None
+        };
+        let gw = if w.track_op() {
+            Some(x.apply_op2_no_bwd(&g, &ConvWeightGrad)?)
+        } else {
+            None
+        };
+        let gb = if b.track_op() {
+            Some(g.apply_op1_no_bwd(&ColumnSum)?)
+        } else {
+            None
+        };
+        Ok((gx, gw, gb))
+    }
+}
+
+/// The input gradient of a convolution: col2im of `g w^T`, for `g: [B, H, W, O]`, `w: [9*C, O]`.
+struct ConvInputGrad;
+
+impl CustomOp2 for ConvInputGrad {
+    fn name(&self) -> &'static str {
+        "cruxlab-conv3x3-input-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let dims = l1.dims();
+        let w = Operand::from_layout(s2, l2, "convolution gradient")?;
+        let p = Patches::of(&[dims[0], dims[1], dims[2], w.rows / 9])?;
+        let g = Operand::from_layout(s1, l1, "convolution gradient")?;
+        let g = Operand::dense(g.data, dims[0] * p.h * p.w, w.cols);
+        let out = PATCHES.with(|buf| -> Result<Vec<f32>> {
+            let mut buf = buf.borrow_mut();
+            product_into(g, w.t(), &mut buf)?;
+            Ok(p.sum_patches(&buf))
+        })?;
+        Ok((CpuStorage::F32(out), Shape::from((dims[0], p.h, p.w, p.c))))
+    }
+}
+
+/// The weight gradient of a convolution: `patches(x)^T g`, for `x: [B, H, W, C]`,
+/// `g: [B, H, W, O]`, rebuilding the patch matrix instead of keeping it from the forward pass.
+struct ConvWeightGrad;
+
+impl CustomOp2 for ConvWeightGrad {
+    fn name(&self) -> &'static str {
+        "cruxlab-conv3x3-weight-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let p = Patches::of(l1.dims())?;
+        let x = contiguous(s1, l1, "convolution gradient")?;
+        let g = contiguous(s2, l2, "convolution gradient")?;
+        let rows = l1.dims()[0] * p.h * p.w;
+        let o = g.len() / rows.max(1);
+        let out = PATCHES.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            p.patches_into(x, &mut buf);
+            product(
+                Operand::dense(&buf, rows, 9 * p.c).t(),
+                Operand::dense(g, rows, o),
+            )
+        })?;
+        Ok((CpuStorage::F32(out), Shape::from((9 * p.c, o))))
+    }
+}
+
+/// `relu(conv3x3(x) + b)`: a 3x3, stride-1, zero-padded convolution of the channels-last batch
+/// `x: [B, H, W, C]` with `w: [9*C, O]` (rows tap-major, as in [`im2col3x3`]) and `b: [O]`, giving
+/// `[B, H, W, O]`, with a gradient.
+pub fn conv3x3_relu(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
+    x.contiguous()?.apply_op3(w, b, Conv3x3Relu)
+}
+
+struct Im2col;
+
+impl CustomOp1 for Im2col {
     fn name(&self) -> &'static str {
         "cruxlab-im2col3x3"
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let Some((start, end)) = l.contiguous_offsets() else {
-            bail!("im2col: the input must be contiguous");
-        };
-        let x = &f32_slice(s, "im2col")?[start..end];
-        let image = self.h * self.w * self.c;
-        let b = x.len() / image;
-        let rows = self.h * self.w * 9 * self.c;
-        let mut out = vec![0.0f32; b * rows];
-        for (img, cols) in x.chunks_exact(image).zip(out.chunks_exact_mut(rows)) {
-            self.for_each_tap(|dst, src| {
-                cols[dst..dst + self.c].copy_from_slice(&img[src..src + self.c]);
-            });
-        }
-        Ok((
-            CpuStorage::F32(out),
-            Shape::from((b * self.h * self.w, 9 * self.c)),
-        ))
+        let p = Patches::of(l.dims())?;
+        let mut out = Vec::new();
+        p.patches_into(contiguous(s, l, "im2col")?, &mut out);
+        let rows = l.dims()[0] * p.h * p.w;
+        Ok((CpuStorage::F32(out), Shape::from((rows, 9 * p.c))))
     }
 
-    fn bwd(&self, _arg: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
-        Ok(Some(grad.contiguous()?.apply_op1_no_bwd(&PatchSum(*self))?))
+    fn bwd(&self, arg: &Tensor, _res: &Tensor, grad: &Tensor) -> Result<Option<Tensor>> {
+        let dims = arg.dims().to_vec();
+        Ok(Some(
+            grad.contiguous()?
+                .apply_op1_no_bwd(&Col2im(Patches::of(&dims)?))?,
+        ))
     }
 }
 
-/// col2im: the gradient of [`im2col3x3`], summing every tap's gradient back onto its pixel.
-struct PatchSum(Patches);
+/// col2im: the gradient of [`im2col3x3`].
+struct Col2im(Patches);
 
-impl CustomOp1 for PatchSum {
+impl CustomOp1 for Col2im {
     fn name(&self) -> &'static str {
         "cruxlab-col2im3x3"
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let Some((start, end)) = l.contiguous_offsets() else {
-            bail!("col2im: the input must be contiguous");
-        };
-        let g = &f32_slice(s, "col2im")?[start..end];
         let p = self.0;
-        let rows = p.h * p.w * 9 * p.c;
-        let image = p.h * p.w * p.c;
-        let b = g.len() / rows;
-        let mut out = vec![0.0f32; b * image];
-        for (cols, img) in g.chunks_exact(rows).zip(out.chunks_exact_mut(image)) {
-            p.for_each_tap(|src, dst| {
-                for (d, s) in img[dst..dst + p.c].iter_mut().zip(&cols[src..src + p.c]) {
-                    *d += s;
-                }
-            });
-        }
+        let out = p.sum_patches(contiguous(s, l, "col2im")?);
+        let b = out.len() / p.image();
         Ok((CpuStorage::F32(out), Shape::from((b, p.h, p.w, p.c))))
     }
 }
@@ -233,8 +659,7 @@ impl CustomOp1 for PatchSum {
 /// `(b, r, q)` holding the 3x3 neighbourhood of pixel `(r, q)` tap-major (`(dr*3 + dq)*C + c`),
 /// zeros outside the image.
 pub fn im2col3x3(x: &Tensor) -> Result<Tensor> {
-    let (_, h, w, c) = x.dims4()?;
-    x.contiguous()?.apply_op1(Patches { h, w, c })
+    x.contiguous()?.apply_op1(Im2col)
 }
 
 #[cfg(test)]
@@ -272,6 +697,116 @@ mod tests {
             let x = g1.get(v).unwrap().to_vec2::<f32>().unwrap();
             let y = g2.get(v).unwrap().to_vec2::<f32>().unwrap();
             assert_eq!(x, y);
+        }
+    }
+
+    #[test]
+    fn affine_relu_matches_the_composed_ops_and_their_gradients() {
+        // Pre-activations include negatives, positives and exact zeros' neighbours.
+        let x = Var::from_tensor(&t(&[1., -2., 0.5, 3., 0.25, -1.], &[3, 2])).unwrap();
+        let w = Var::from_tensor(&t(&[0.5, -1., 2., 1., 0.25, -0.5], &[2, 3])).unwrap();
+        let b = Var::from_tensor(&t(&[0.1, -0.2, 0.3], &[3])).unwrap();
+        let mix = t(&[1., -2., 3., 0.5, 1.5, -1., 2., 0.25, -0.75], &[3, 3]);
+        let fused = affine_relu(&x, &w, &b).unwrap();
+        let composed = x
+            .matmul(&w)
+            .unwrap()
+            .broadcast_add(&b)
+            .unwrap()
+            .relu()
+            .unwrap();
+        assert_eq!(
+            fused.to_vec2::<f32>().unwrap(),
+            composed.to_vec2::<f32>().unwrap()
+        );
+        let g1 = (fused * &mix)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let g2 = (composed * &mix)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        for v in [&x, &w, &b] {
+            let a = g1
+                .get(v)
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap();
+            let c = g2
+                .get(v)
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap();
+            for (p, q) in a.iter().zip(&c) {
+                assert!((p - q).abs() < 1e-5, "{a:?} vs {c:?}");
+            }
+        }
+        // A NaN input stays NaN instead of being rectified to 0.
+        let nan = t(&[f32::NAN, 1.], &[1, 2]);
+        let y = affine_relu(&nan, w.as_tensor(), b.as_tensor()).unwrap();
+        assert!(y.to_vec2::<f32>().unwrap()[0].iter().all(|v| v.is_nan()));
+    }
+
+    fn close_all(a: &Tensor, b: &Tensor) {
+        let a = a.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let b = b.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        assert_eq!(a.len(), b.len());
+        for (p, q) in a.iter().zip(&b) {
+            assert!((p - q).abs() < 1e-4, "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn fused_convolution_matches_the_composed_ops_and_their_gradients() {
+        // Two 3x4 images with 2 channels into 3 channels; a second layer reads the first so that
+        // the input gradient is exercised too.
+        let wave = |n: usize, f: f32, s: f32| -> Vec<f32> {
+            (0..n).map(|i| (i as f32 * f).sin() * s).collect()
+        };
+        let x = Var::from_tensor(&t(&wave(2 * 3 * 4 * 2, 0.7, 1.0), &[2, 3, 4, 2])).unwrap();
+        let w1 = Var::from_tensor(&t(&wave(18 * 3, 0.31, 0.5), &[18, 3])).unwrap();
+        let b1 = Var::from_tensor(&t(&[0.05, -0.1, 0.2], &[3])).unwrap();
+        let w2 = Var::from_tensor(&t(&wave(27 * 2, 0.53, 0.5), &[27, 2])).unwrap();
+        let b2 = Var::from_tensor(&t(&[0.1, -0.05], &[2])).unwrap();
+        let mix = t(&wave(2 * 3 * 4 * 2, 1.3, 1.0), &[2, 3, 4, 2]);
+        let fused = conv3x3_relu(&conv3x3_relu(&x, &w1, &b1).unwrap(), &w2, &b2).unwrap();
+        let layer = |a: &Tensor, w: &Tensor, b: &Tensor, o: usize| {
+            im2col3x3(a)
+                .unwrap()
+                .matmul(w)
+                .unwrap()
+                .broadcast_add(b)
+                .unwrap()
+                .relu()
+                .unwrap()
+                .reshape((2, 3, 4, o))
+                .unwrap()
+        };
+        let composed = layer(&layer(&x, &w1, &b1, 3), &w2, &b2, 2);
+        close_all(&fused, &composed);
+        let g1 = (fused * &mix)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let g2 = (composed * &mix)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        for v in [&x, &w1, &b1, &w2, &b2] {
+            close_all(g1.get(v).unwrap(), g2.get(v).unwrap());
         }
     }
 
