@@ -139,7 +139,8 @@ fn shards_follows_one_run_through_its_checkpoints() {
         .filter(|m| m["metric"] == "competence")
         .map(|m| m["condition"]["env_steps"].as_u64().unwrap())
         .collect();
-    assert_eq!(steps, vec![0, 1024, 2048]);
+    // Two training distributions (p_anywhere 0 and 0.25), three snapshots each.
+    assert_eq!(steps, vec![0, 1024, 2048, 0, 1024, 2048]);
     for m in [
         "probe_input",
         "probe_fc1",
@@ -149,6 +150,6 @@ fn shards_follows_one_run_through_its_checkpoints() {
     ] {
         assert!(metrics.iter().any(|x| x["metric"] == m), "no metric {m}");
     }
-    assert_eq!(results["verdicts"].as_array().unwrap().len(), 4);
+    assert_eq!(results["verdicts"].as_array().unwrap().len(), 5);
     assert!(dir.join("probe_fc1.svg").is_file());
 }

@@ -234,8 +234,8 @@ squares, 83% predicted by a 4-feature regression)."
             Config {
                 seeds: 3,
                 master_seed: 2023,
-                regions: vec![1, 2],
-                p_anywhere: vec![0.0],
+                regions: vec![1],
+                p_anywhere: vec![0.0, 0.25],
                 eval_levels: 200,
                 train: TrainSetup::quick(),
             }
@@ -244,7 +244,7 @@ squares, 83% predicted by a 4-feature regression)."
                 seeds: 8,
                 master_seed: 2023,
                 regions: vec![1, 2, 3],
-                p_anywhere: vec![0.0, 0.1, 0.3],
+                p_anywhere: vec![0.0, 0.1, 0.25],
                 eval_levels: 500,
                 train: TrainSetup::full(),
             }
