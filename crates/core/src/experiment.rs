@@ -85,6 +85,22 @@ pub enum VerdictKind {
     Inconclusive,
 }
 
+impl VerdictKind {
+    /// One verdict from several calls on the same claim (one per condition, say): supported when
+    /// every call supports it, refuted when some call refutes it and none supports it, otherwise
+    /// (and when there are no calls) inconclusive.
+    pub fn all_of(kinds: &[VerdictKind]) -> VerdictKind {
+        if !kinds.is_empty() && kinds.iter().all(|k| *k == VerdictKind::Supported) {
+            VerdictKind::Supported
+        } else if kinds.contains(&VerdictKind::Refuted) && !kinds.contains(&VerdictKind::Supported)
+        {
+            VerdictKind::Refuted
+        } else {
+            VerdictKind::Inconclusive
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Verdict {
     pub claim: String,
@@ -143,4 +159,18 @@ pub struct PlotSpec {
     pub log_x: bool,
     pub series: Vec<String>,
     pub filter: Vec<(String, serde_json::Value)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::VerdictKind::{self, Inconclusive, Refuted, Supported};
+
+    #[test]
+    fn all_of_needs_every_call_to_support_and_none_to_support_for_refuted() {
+        assert_eq!(VerdictKind::all_of(&[]), Inconclusive);
+        assert_eq!(VerdictKind::all_of(&[Supported, Supported]), Supported);
+        assert_eq!(VerdictKind::all_of(&[Supported, Inconclusive]), Inconclusive);
+        assert_eq!(VerdictKind::all_of(&[Refuted, Inconclusive]), Refuted);
+        assert_eq!(VerdictKind::all_of(&[Refuted, Supported]), Inconclusive);
+    }
 }

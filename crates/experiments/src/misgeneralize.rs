@@ -572,53 +572,56 @@ fn diversity_helps(config: &Config, results: &Results) -> Verdict {
 }
 
 fn features_predict(config: &Config, results: &Results) -> Verdict {
-    let claim = "Four interpretable distances (Turner et al. 2023's features) predict whether the policy takes the diamond branch at a decision square better than the base rate, on held-out squares.".to_string();
-    let Some(c) = narrowest(config) else {
-        return Verdict {
-            claim,
-            verdict: VerdictKind::Inconclusive,
-            evidence: "no condition".into(),
+    let claim = "Four interpretable distances (Turner et al. 2023's features) predict whether the policy takes the diamond branch at a decision square better than the base rate, on held-out squares (every training condition where at least two seeds' squares went both ways).".to_string();
+    let (mut kinds, mut lines) = (Vec::new(), Vec::new());
+    for c in &Misgeneralize.conditions(config) {
+        let (Some(acc), Some(base)) = (
+            at(results, "logit_accuracy", c),
+            at(results, "logit_baseline", c),
+        ) else {
+            continue;
         };
-    };
-    let (Some(acc), Some(base)) = (
-        at(results, "logit_accuracy", &c),
-        at(results, "logit_baseline", &c),
-    ) else {
-        return Verdict {
-            claim,
-            verdict: VerdictKind::Inconclusive,
-            evidence: "metrics missing".into(),
+        let rate = at(results, "diamond_rate_from_square", c)
+            .map(|m| show(&m.summary()))
+            .unwrap_or_default();
+        let head = format!(
+            "region {} p_anywhere {}: diamond reached from the square {rate}",
+            c.region, c.p_anywhere
+        );
+        let d = paired_difference(acc, base).filter(|d| d.n >= 2);
+        let Some(d) = d else {
+            lines.push(format!(
+                "{head}; fitted for {} seed(s) only (in the others every square went one way)",
+                acc.n
+            ));
+            continue;
         };
-    };
-    let d = paired_difference(acc, base);
-    let verdict = match d {
-        Some(d) if d.is_above(0.0) => VerdictKind::Supported,
-        Some(d) if d.is_below(0.02) => VerdictKind::Refuted,
-        _ => VerdictKind::Inconclusive,
-    };
-    let coefs: Vec<String> = FEATURES
-        .iter()
-        .filter_map(|f| {
-            let m = at(results, &format!("coef_{f}"), &c)?;
-            Some(format!("{f} {}", show(&m.summary())))
-        })
-        .collect();
-    let rate = at(results, "diamond_rate_from_square", &c)
-        .map(|m| show(&m.summary()))
-        .unwrap_or_default();
-    Verdict {
-        claim,
-        verdict,
-        evidence: format!(
-            "region {} p_anywhere {}: held-out accuracy {} vs base rate {} (difference {}); diamond reached from the square {}; standardised coefficients: {}. Seeds where every square went one way have no fit and are left out. Turner et al. 2023: 83% accuracy.",
-            c.region,
-            c.p_anywhere,
+        kinds.push(if d.is_above(0.0) {
+            VerdictKind::Supported
+        } else if d.is_below(0.02) {
+            VerdictKind::Refuted
+        } else {
+            VerdictKind::Inconclusive
+        });
+        let coefs: Vec<String> = FEATURES
+            .iter()
+            .filter_map(|f| {
+                let m = at(results, &format!("coef_{f}"), c)?;
+                Some(format!("{f} {}", show(&m.summary())))
+            })
+            .collect();
+        lines.push(format!(
+            "{head}; held-out accuracy {} vs base rate {} (difference {}); standardised coefficients: {}",
             show(&acc.summary()),
             show(&base.summary()),
-            d.map_or("-".into(), |d| show(&d)),
-            rate,
+            show(&d),
             coefs.join(", ")
-        ),
+        ));
+    }
+    Verdict {
+        claim,
+        verdict: VerdictKind::all_of(&kinds),
+        evidence: format!("{}. Turner et al. 2023: 83% accuracy.", lines.join("; ")),
     }
 }
 

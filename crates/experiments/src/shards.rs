@@ -475,8 +475,8 @@ fn trajectory(config: &Config, results: &Results, metric: &str, d: Dist) -> Stri
         .join(", ")
 }
 
-/// Call `rule` on each distribution and combine: supported if every call supports, refuted if
-/// any refutes and none supports, else inconclusive; the evidence lists every distribution.
+/// Call `rule` on each distribution and combine the calls with [`VerdictKind::all_of`]; the
+/// evidence lists every distribution.
 fn per_dist(
     claim: &str,
     dists: &[Dist],
@@ -486,16 +486,9 @@ fn per_dist(
         .iter()
         .filter_map(|&d| rule(d).map(|(k, line)| (k, format!("{d}: {line}"))))
         .unzip();
-    let verdict = if !kinds.is_empty() && kinds.iter().all(|k| *k == VerdictKind::Supported) {
-        VerdictKind::Supported
-    } else if kinds.contains(&VerdictKind::Refuted) && !kinds.contains(&VerdictKind::Supported) {
-        VerdictKind::Refuted
-    } else {
-        VerdictKind::Inconclusive
-    };
     Verdict {
         claim: claim.into(),
-        verdict,
+        verdict: VerdictKind::all_of(&kinds),
         evidence: if lines.is_empty() {
             "metrics missing".into()
         } else {
