@@ -181,8 +181,9 @@ fn dispatch(cli: Cli) -> Result<()> {
     let progress = std::io::stderr().is_terminal();
     match cli.command {
         Command::List => {
+            let width = experiments.iter().map(|e| e.id().len()).max().unwrap_or(0);
             for e in &experiments {
-                println!("{:<12} {}", e.id(), e.claim());
+                println!("{:<width$}  {}", e.id(), e.claim());
             }
         }
         Command::Show { experiment, quick } => {
