@@ -169,7 +169,10 @@ mod tests {
     fn all_of_needs_every_call_to_support_and_none_to_support_for_refuted() {
         assert_eq!(VerdictKind::all_of(&[]), Inconclusive);
         assert_eq!(VerdictKind::all_of(&[Supported, Supported]), Supported);
-        assert_eq!(VerdictKind::all_of(&[Supported, Inconclusive]), Inconclusive);
+        assert_eq!(
+            VerdictKind::all_of(&[Supported, Inconclusive]),
+            Inconclusive
+        );
         assert_eq!(VerdictKind::all_of(&[Refuted, Inconclusive]), Refuted);
         assert_eq!(VerdictKind::all_of(&[Refuted, Supported]), Inconclusive);
     }

@@ -142,9 +142,16 @@ impl TrainSetup {
 }
 
 impl TrainSetup {
-    /// The checks every learned-agent config shares: enough seeds for an interval, this setup, and
-    /// regions that fit the mazes (keys `seeds`, `train.*`, `regions`).
-    pub fn check_runs(&self, seeds: u64, regions: &[usize]) -> Result<(), (String, String)> {
+    /// The checks the sweeping learned-agent configs share: enough seeds for an interval, this
+    /// setup, regions that fit the mazes, fractions in [0, 1] and enough evaluation levels (keys
+    /// `seeds`, `train.*`, `regions`, `p_anywhere`, `eval_levels`).
+    pub fn check_runs(
+        &self,
+        seeds: u64,
+        regions: &[usize],
+        p_anywhere: &[f64],
+        eval_levels: usize,
+    ) -> Result<(), (String, String)> {
         let err = |k: &str, m: &str| Err((k.to_string(), m.to_string()));
         if seeds < 2 {
             return err("seeds", "needs at least 2 seeds for a confidence interval");
@@ -157,6 +164,12 @@ impl TrainSetup {
             if let Err((_, m)) = self.mazes(region, 0.0).check() {
                 return err("regions", &m);
             }
+        }
+        if p_anywhere.is_empty() || p_anywhere.iter().any(|p| !(0.0..=1.0).contains(p)) {
+            return err("p_anywhere", "must list fractions in [0, 1]");
+        }
+        if eval_levels < 10 {
+            return err("eval_levels", "must be at least 10");
         }
         Ok(())
     }

@@ -256,17 +256,12 @@ squares, 83% predicted by a 4-feature regression)."
     }
 
     fn validate(&self, config: &Config) -> Result<(), (String, String)> {
-        let err = |k: &str, m: &str| Err((k.to_string(), m.to_string()));
-        config.train.check_runs(config.seeds, &config.regions)?;
-        if config.p_anywhere.is_empty()
-            || config.p_anywhere.iter().any(|p| !(0.0..=1.0).contains(p))
-        {
-            return err("p_anywhere", "must list fractions in [0, 1]");
-        }
-        if config.eval_levels < 10 {
-            return err("eval_levels", "must be at least 10");
-        }
-        Ok(())
+        config.train.check_runs(
+            config.seeds,
+            &config.regions,
+            &config.p_anywhere,
+            config.eval_levels,
+        )
     }
 
     fn conditions(&self, config: &Config) -> Vec<Condition> {

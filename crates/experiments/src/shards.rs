@@ -224,18 +224,17 @@ al. 2022; Turner et al. 2023 and the shard-theory posts (contextual decision inf
     }
 
     fn validate(&self, config: &Config) -> Result<(), (String, String)> {
-        let err = |k: &str, m: &str| Err((k.to_string(), m.to_string()));
-        config.train.check_runs(config.seeds, &config.regions)?;
-        if config.p_anywhere.is_empty()
-            || config.p_anywhere.iter().any(|p| !(0.0..=1.0).contains(p))
-        {
-            return err("p_anywhere", "must list fractions in [0, 1]");
-        }
-        if config.eval_levels < 10 {
-            return err("eval_levels", "must be at least 10");
-        }
+        config.train.check_runs(
+            config.seeds,
+            &config.regions,
+            &config.p_anywhere,
+            config.eval_levels,
+        )?;
         if config.probe_levels < 50 {
-            return err("probe_levels", "must be at least 50");
+            return Err((
+                "probe_levels".to_string(),
+                "must be at least 50".to_string(),
+            ));
         }
         Ok(())
     }

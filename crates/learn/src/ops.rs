@@ -304,25 +304,37 @@ impl CustomOp3 for AffineRelu {
         b: &Tensor,
         res: &Tensor,
         grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let g = grad.contiguous()?.apply_op2_no_bwd(res, &ActiveGrad)?;
-        let gx = if x.track_op() {
-            Some(g.apply_op2_no_bwd(&w.t()?, &MatMul)?.reshape(x.shape())?)
-        } else {
-            None
-        };
-        let gw = if w.track_op() {
-            Some(x.apply_op2_no_bwd(&g, &TransposedProduct)?)
-        } else {
-            None
-        };
-        let gb = if b.track_op() {
-            Some(g.apply_op1_no_bwd(&ColumnSum)?)
-        } else {
-            None
-        };
-        Ok((gx, gw, gb))
+    ) -> Result<Grads3> {
+        relu_layer_grads(
+            [x, w, b],
+            res,
+            grad,
+            |g| g.apply_op2_no_bwd(&w.t()?, &MatMul)?.reshape(x.shape()),
+            |g| x.apply_op2_no_bwd(g, &TransposedProduct),
+        )
     }
+}
+
+type Grads3 = (Option<Tensor>, Option<Tensor>, Option<Tensor>);
+
+/// The gradients of a layer `res = relu(f(x, w) + b)`: the incoming gradient masked by the active
+/// units once (`g`), then `input(g)`, `weight(g)` and the column sum of `g`, each only for an
+/// argument that needs a gradient.
+fn relu_layer_grads(
+    [x, w, b]: [&Tensor; 3],
+    res: &Tensor,
+    grad: &Tensor,
+    input: impl Fn(&Tensor) -> Result<Tensor>,
+    weight: impl Fn(&Tensor) -> Result<Tensor>,
+) -> Result<Grads3> {
+    let g = grad.contiguous()?.apply_op2_no_bwd(res, &ActiveGrad)?;
+    let gx = x.track_op().then(|| input(&g)).transpose()?;
+    let gw = w.track_op().then(|| weight(&g)).transpose()?;
+    let gb = b
+        .track_op()
+        .then(|| g.apply_op1_no_bwd(&ColumnSum))
+        .transpose()?;
+    Ok((gx, gw, gb))
 }
 
 /// `relu(x w + b)` for `x: [m, ...]` (read as `[m, k]`), `w: [k, n]`, `b: [n]`, with a gradient.
@@ -525,24 +537,14 @@ impl CustomOp3 for Conv3x3Relu {
         b: &Tensor,
         res: &Tensor,
         grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let g = grad.contiguous()?.apply_op2_no_bwd(res, &ActiveGrad)?;
-        let gx = if x.track_op() {
-            Some(g.apply_op2_no_bwd(w, &ConvInputGrad)?)
-        } else {
-            None
-        };
-        let gw = if w.track_op() {
-            Some(x.apply_op2_no_bwd(&g, &ConvWeightGrad)?)
-        } else {
-            None
-        };
-        let gb = if b.track_op() {
-            Some(g.apply_op1_no_bwd(&ColumnSum)?)
-        } else {
-            None
-        };
-        Ok((gx, gw, gb))
+    ) -> Result<Grads3> {
+        relu_layer_grads(
+            [x, w, b],
+            res,
+            grad,
+            |g| g.apply_op2_no_bwd(w, &ConvInputGrad),
+            |g| x.apply_op2_no_bwd(g, &ConvWeightGrad),
+        )
     }
 }
 
