@@ -442,23 +442,14 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
                 ),
             );
         }
-        let probe = ActorCritic::new(
-            &config.train.net,
-            cruxlab_learn::InputShape {
-                height: config.train.size,
-                width: config.train.size,
-                channels: config.train.planes.len(),
-            },
-            0,
-        )
-        .map_err(|e| ("train.net".to_string(), e.to_string()))?;
-        if probe.layer_index(&config.layer).is_none() {
+        let sites = config.train.net.layer_names();
+        if !sites.contains(&config.layer) {
             return err(
                 "layer",
                 &format!(
                     "no activation site '{}' (this network has {})",
                     config.layer,
-                    probe.layer_names().join(", ")
+                    sites.join(", ")
                 ),
             );
         }

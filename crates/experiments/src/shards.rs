@@ -107,15 +107,7 @@ const METRICS: [&str; 8] = [
 impl Config {
     /// The network's activation sites, input side first.
     fn sites(&self) -> Vec<String> {
-        let dist = self.train.mazes(1, 0.0);
-        let input = cruxlab_learn::InputShape {
-            height: dist.size,
-            width: dist.size,
-            channels: self.train.planes.len(),
-        };
-        ActorCritic::new(&self.train.net, input, 0)
-            .map(|n| n.layer_names().to_vec())
-            .unwrap_or_default()
+        self.train.net.layer_names()
     }
 }
 

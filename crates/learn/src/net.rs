@@ -59,6 +59,20 @@ impl NetConfig {
         }
     }
 
+    /// Names of the activation sites a network of this shape has, input side first: `conv1`, ...
+    /// (CNN only), then `fc1`, ...
+    pub fn layer_names(&self) -> Vec<String> {
+        let convs = if self.kind == NetKind::Cnn {
+            self.conv.len()
+        } else {
+            0
+        };
+        (1..=convs)
+            .map(|i| format!("conv{i}"))
+            .chain((1..=self.hidden.len()).map(|i| format!("fc{i}")))
+            .collect()
+    }
+
     /// A problem with the widths, as a message.
     pub fn check(&self) -> std::result::Result<(), String> {
         if self.kind == NetKind::Cnn && self.conv.is_empty() {
@@ -169,33 +183,30 @@ impl ActorCritic {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let gain = std::f32::consts::SQRT_2;
         let mut layers = Vec::new();
-        let mut names = Vec::new();
         let mut width = match config.kind {
             NetKind::Cnn => {
                 let mut cin = input.channels;
-                for (i, &out) in config.conv.iter().enumerate() {
+                for &out in &config.conv {
                     let d = dense(9 * cin, out, gain, &mut rng)?;
                     layers.push(Layer::Conv(Conv {
                         w: d.w,
                         b: d.b,
                         out,
                     }));
-                    names.push(format!("conv{}", i + 1));
                     cin = out;
                 }
                 cin * input.height * input.width
             }
             NetKind::Mlp => input.len(),
         };
-        for (i, &out) in config.hidden.iter().enumerate() {
+        for &out in &config.hidden {
             layers.push(Layer::Dense(dense(width, out, gain, &mut rng)?));
-            names.push(format!("fc{}", i + 1));
             width = out;
         }
         Ok(ActorCritic {
             config: config.clone(),
             input,
-            names,
+            names: config.layer_names(),
             layers,
             policy: dense(width, ACTIONS, 0.01, &mut rng)?,
             value: dense(width, 1, 1.0, &mut rng)?,
@@ -393,4 +404,21 @@ pub fn probabilities(logits: &Tensor) -> Result<Vec<[f32; ACTIONS]>> {
             p
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layer_names_follow_the_shape() {
+        assert_eq!(NetConfig::cnn().layer_names(), ["conv1", "conv2", "fc1"]);
+        assert_eq!(NetConfig::mlp().layer_names(), ["fc1", "fc2"]);
+        // An MLP ignores conv widths.
+        let mlp = NetConfig {
+            conv: vec![8],
+            ..NetConfig::mlp()
+        };
+        assert_eq!(mlp.layer_names(), ["fc1", "fc2"]);
+    }
 }
