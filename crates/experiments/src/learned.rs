@@ -313,27 +313,52 @@ pub fn trained(
             None => {
                 memo.insert(key(seed), Entry::Training);
                 drop(memo);
-                let run = Arc::new(train(setup, region, p_anywhere, master_seed, seed));
-                let mut memo = lock.lock().expect("memo lock");
-                memo.insert(key(seed), Entry::Done(run.clone()));
-                ready.notify_all();
-                return run;
+                return publish(key(seed), || {
+                    train(setup, region, p_anywhere, master_seed, seed)
+                });
             }
             Some(Entry::Training) => {
                 // Help: train a seed nobody has started, then look again.
                 if let Some(other) = (0..seeds).find(|&s| !memo.contains_key(&key(s))) {
                     memo.insert(key(other), Entry::Training);
                     drop(memo);
-                    let run = Arc::new(train(setup, region, p_anywhere, master_seed, other));
+                    publish(key(other), || {
+                        train(setup, region, p_anywhere, master_seed, other)
+                    });
                     memo = lock.lock().expect("memo lock");
-                    memo.insert(key(other), Entry::Done(run));
-                    ready.notify_all();
                 } else {
                     memo = ready.wait(memo).expect("memo lock");
                 }
             }
         }
     }
+}
+
+/// Train the run claimed under `key` (marked `Training` by the caller) and publish it, waking the
+/// units that wait for it. Should training panic, the claim is withdrawn as the panic unwinds, so
+/// no unit waits for a run that will never come (a waiter then trains it itself, and fails alike).
+fn publish(key: Key, run: impl FnOnce() -> Trained) -> Arc<Trained> {
+    struct Claim(Option<Key>);
+    impl Drop for Claim {
+        fn drop(&mut self) {
+            if let Some(key) = self.0.take() {
+                let (lock, ready) = &*MEMO;
+                if let Ok(mut memo) = lock.lock() {
+                    memo.remove(&key);
+                }
+                ready.notify_all();
+            }
+        }
+    }
+    let mut claim = Claim(Some(key.clone()));
+    let run = Arc::new(run());
+    claim.0 = None;
+    let (lock, ready) = &*MEMO;
+    lock.lock()
+        .expect("memo lock")
+        .insert(key, Entry::Done(run.clone()));
+    ready.notify_all();
+    run
 }
 
 /// The unique path from `from` to the nearest object of `kind`... or to `to` in a perfect maze:
@@ -455,4 +480,25 @@ pub fn curve_success(curve: &[CurvePoint], from: f64, to: f64) -> f64 {
         .map(|(_, p)| p.success)
         .collect();
     mean(&xs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_that_panics_withdraws_its_claim() {
+        let key = Key {
+            setup: "a run that panics".into(),
+            region: 0,
+            p_anywhere: 0,
+            master_seed: 0,
+            seed: 0,
+        };
+        MEMO.0.lock().unwrap().insert(key.clone(), Entry::Training);
+        let claimed = key.clone();
+        let outcome = std::panic::catch_unwind(move || publish(claimed, || panic!("diverged")));
+        assert!(outcome.is_err());
+        assert!(!MEMO.0.lock().unwrap().contains_key(&key));
+    }
 }

@@ -154,7 +154,7 @@ pub fn evaluate(
     if !moved.is_empty() {
         let probs = action_probs(net, &moved, &setup.planes, keep).expect("forward pass");
         let from_square = rollout(net, &moved, &play, keep).expect("forward passes");
-        for (((d, p), t), l) in squares.iter().zip(&probs).zip(&from_square).zip(&tests) {
+        for (((d, p), t), l) in squares.iter().zip(&probs).zip(&from_square).zip(&moved) {
             p_diamond.push(p[d.to_diamond.index()] as f64);
             choices.push((features(l, d, corner), t.success));
         }

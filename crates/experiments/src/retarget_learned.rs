@@ -327,13 +327,13 @@ impl RetargetLearned {
         for &s in targets {
             if !cache.contains_key(&s) {
                 // Only the calibration mazes where `s` is floor (passages differ between mazes).
-                let open: Vec<Level> = empty.iter().filter(|l| !l.is_wall(s)).cloned().collect();
-                let with: Vec<Level> = open
+                // The agent is kept off `s` in both sets, so that the two differ by the diamond only.
+                let open: Vec<Level> = empty
                     .iter()
+                    .filter(|l| !l.is_wall(s))
                     .map(|l| {
                         let mut l = l.clone();
                         if l.agent() == s {
-                            // Keep the agent off the diamond: move it to another floor cell.
                             let other = (0..l.cells())
                                 .map(|i| l.pos(i))
                                 .find(|&p| !l.is_wall(p) && p != s);
@@ -341,6 +341,13 @@ impl RetargetLearned {
                                 l.set_agent(p);
                             }
                         }
+                        l
+                    })
+                    .collect();
+                let with: Vec<Level> = open
+                    .iter()
+                    .map(|l| {
+                        let mut l = l.clone();
                         l.place(ObjectKind::Diamond, s);
                         l
                     })
@@ -622,19 +629,12 @@ fn edit_moves(results: &Results) -> Verdict {
 }
 
 fn versus_search(results: &Results) -> Verdict {
-    let (edit, astar) = (
+    let (verdict, d) = diff_verdict(
         get(results, "reach", "edit"),
         get(results, "reach", "astar"),
+        -0.1,
+        -0.1,
     );
-    let (verdict, d) = match (edit, astar) {
-        (Some(e), Some(a)) => match paired_difference(e, a) {
-            Some(d) if d.is_above(-0.1) => (VerdictKind::Supported, d.to_string()),
-            Some(d) if d.is_below(-0.1) => (VerdictKind::Refuted, d.to_string()),
-            Some(d) => (VerdictKind::Inconclusive, d.to_string()),
-            None => (VerdictKind::Inconclusive, "-".into()),
-        },
-        _ => (VerdictKind::Inconclusive, "-".into()),
-    };
     let row = |m: &str| {
         format!(
             "{m}: all {}, near {}, mid {}, far {}",

@@ -584,7 +584,6 @@ impl Trainer {
             }
             self.envs.write_obs(&mut self.next_obs);
         }
-        self.env_steps += batch as u64;
         let next_value = self
             .net
             .forward(&self.net.input_tensor(&self.next_obs)?)?
@@ -659,7 +658,17 @@ impl Trainer {
                     &cfg,
                 )?;
                 let total: f32 = losses.total.to_scalar()?;
-                if !total.is_finite() {
+                let grads = losses.total.backward()?;
+                let mut flat = Vec::with_capacity(vars.len());
+                for v in &vars {
+                    flat.push(match grads.get(v) {
+                        Some(g) => g.flatten_all()?.to_vec1::<f32>()?,
+                        None => vec![0.0; v.elem_count()],
+                    });
+                }
+                let norm = clip_global_norm(&mut flat, cfg.max_grad_norm as f32);
+                // A finite loss can still have an infinite or NaN gradient; neither may reach Adam.
+                if !total.is_finite() || !norm.is_finite() {
                     return Err(TrainError::NonFinite {
                         iteration: self.iteration + 1,
                         epoch: epoch + 1,
@@ -671,15 +680,6 @@ impl Trainer {
                         checkpoint: None,
                     });
                 }
-                let grads = losses.total.backward()?;
-                let mut flat = Vec::with_capacity(vars.len());
-                for v in &vars {
-                    flat.push(match grads.get(v) {
-                        Some(g) => g.flatten_all()?.to_vec1::<f32>()?,
-                        None => vec![0.0; v.elem_count()],
-                    });
-                }
-                clip_global_norm(&mut flat, cfg.max_grad_norm as f32);
                 self.adam.step(&vars, &flat, lr as f32)?;
                 self.timing.samples_updated += m as u64;
                 self.timing.gradient_steps += 1;
@@ -696,6 +696,8 @@ impl Trainer {
             }
         }
         self.timing.update_secs += started.elapsed().as_secs_f64();
+        // Counted only now, so that an iteration that fails (and is rolled back) adds no steps.
+        self.env_steps += batch as u64;
         self.iteration += 1;
 
         let c = count.max(1) as f64;
