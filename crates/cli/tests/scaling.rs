@@ -485,3 +485,30 @@ fn scaling_experiment_runs_with_published_sets_and_a_small_fit() {
     );
     assert!(out.join("data_share.svg").is_file());
 }
+
+#[test]
+fn the_experiment_rejects_a_malformed_data_file_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = write(
+        tmp.path(),
+        "points.csv",
+        "Model Size,Training FLOP,loss\n1e9,6e19,2.5\n2e9,not-a-number,2.4\n",
+    );
+    let out = tmp.path().join("run");
+    let o = cruxlab(&[
+        "run",
+        "scaling",
+        "--quick",
+        "--set",
+        &format!("data_file=\"{data}\""),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("data_file") && err.contains("points.csv") && err.contains("line 3"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}

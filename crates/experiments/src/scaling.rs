@@ -162,6 +162,14 @@ impl Scaling {
         }
     }
 
+    fn columns(config: &Config) -> Columns {
+        Columns {
+            n: config.n_col.clone(),
+            tokens: TokenColumn::Compute(config.c_col.clone()),
+            loss: config.loss_col.clone(),
+        }
+    }
+
     fn runs(config: &Config, label: &str) -> Option<Vec<cruxlab_scaling::Observation>> {
         if label == FIT_SYNTHETIC {
             return Some(
@@ -169,12 +177,8 @@ impl Scaling {
             );
         }
         let text = std::fs::read_to_string(&config.data_file).ok()?;
-        let columns = Columns {
-            n: config.n_col.clone(),
-            tokens: TokenColumn::Compute(config.c_col.clone()),
-            loss: config.loss_col.clone(),
-        };
-        let runs = parse_csv(&text, &columns).ok()?;
+        // `validate` has parsed the file already; this fails only if it changed since.
+        let runs = parse_csv(&text, &Self::columns(config)).ok()?;
         Some(drop_highest_losses(&runs, config.drop_top as usize))
     }
 
@@ -378,6 +382,14 @@ the t-interval shown around their mean is the Monte Carlo error of those bounds.
         }
         if !(config.ratio_factor.is_finite() && config.ratio_factor > 1.0) {
             return err("ratio_factor", "must be greater than 1".into());
+        }
+        // A data file that is there must parse: a malformed one is an input error, not a reason
+        // to fall back to planted data or to leave the fit unmeasured.
+        if config.sets.iter().any(|s| s == FIT)
+            && let Ok(text) = std::fs::read_to_string(&config.data_file)
+            && let Err(e) = parse_csv(&text, &Self::columns(config))
+        {
+            return err("data_file", format!("{}: {e}", config.data_file));
         }
         Ok(())
     }
