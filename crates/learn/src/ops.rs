@@ -29,6 +29,11 @@ static GEMM_THREADS: AtomicUsize = AtomicUsize::new(1);
 /// Threads each matrix product may use (default 1). This changes speed only: `gemm` splits the
 /// output into blocks and sums every dot product in the same order whatever the thread count
 /// (checked by a test).
+///
+/// More than one thread runs the products on rayon. Set it only where training is not itself
+/// running inside a rayon pool (the `speed` example's main thread, say): a worker that waits on a
+/// product may steal another layer's op, which would find this thread's patch buffer in use and
+/// panic. Experiments keep the default.
 pub fn set_gemm_threads(threads: usize) {
     GEMM_THREADS.store(threads.max(1), Ordering::Relaxed);
 }
