@@ -324,3 +324,47 @@ fn trace_shows_where_a_planner_spent_its_compute() {
         stderr(&bad)
     );
 }
+
+#[test]
+fn a_shard_killed_mid_run_is_still_a_run_folder_for_merge() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("killed");
+    // The full retarget sweep takes seconds: kill its first shard once some units are stored.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cruxlab"))
+        .args([
+            "run",
+            "retarget",
+            "--shard",
+            "1/2",
+            "--threads",
+            "1",
+            "--out",
+        ])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let units = dir.join("units");
+    let started = std::time::Instant::now();
+    while std::fs::read_dir(&units).map_or(0, |d| d.count()) < 2 && started.elapsed().as_secs() < 60
+    {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        dir.join("run.json").is_file(),
+        "no manifest in the killed run"
+    );
+    let out = tmp.path().join("merged");
+    let o = cruxlab(&[
+        "merge",
+        dir.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("2/2"), "{err}");
+}

@@ -352,6 +352,14 @@ fn run_sweep<E: Experiment>(
         "running sweep"
     );
 
+    // The manifest goes down before any unit is measured, so that a run killed part-way is still a
+    // run folder (experiment and shard) that `merge` and a resumed run recognise.
+    let before = RunOutcome::Partial {
+        done: present.len(),
+        total: sweep.len(),
+    };
+    write_manifest(sweep, dir, opts.shard, &before, None)?;
+
     let bar = progress_bar(
         sweep.e.id(),
         shard_units,
