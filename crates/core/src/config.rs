@@ -113,6 +113,28 @@ pub fn resolve<E: Experiment>(
     ))
 }
 
+/// `resolved` with `sets` applied on top (a control's or a sensitivity sample's overrides), then
+/// deserialized and validated like any config.
+pub(crate) fn resolve_over<E: Experiment>(
+    e: &E,
+    resolved: &ResolvedConfig,
+    sets: &[String],
+) -> Result<ResolvedConfig, UserError> {
+    let mut table = resolved.table.clone();
+    let mut origins = resolved.origins.clone();
+    for arg in sets {
+        apply_set(&mut table, &mut origins, arg)?;
+    }
+    typed(e, &table, &origins)?;
+    let toml = pretty(&table);
+    Ok(ResolvedConfig {
+        experiment: e.id().to_owned(),
+        table,
+        toml,
+        origins,
+    })
+}
+
 /// Deserialize a merged table into the experiment's config and validate it.
 pub(crate) fn typed<E: Experiment>(
     e: &E,
@@ -479,7 +501,7 @@ fn apply_set(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::experiment::{PlotSpec, Results, Verdict};
+    use crate::experiment::PlotSpec;
     use serde::{Deserialize, Serialize};
 
     #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -552,7 +574,10 @@ mod tests {
         fn measure(&self, _: &Config, _: &serde_json::Value, _: u64) -> Vec<(String, f64)> {
             vec![]
         }
-        fn verdicts(&self, _: &Config, _: &Results) -> Vec<Verdict> {
+        fn metrics(&self, _: &Config) -> Vec<String> {
+            vec![]
+        }
+        fn claims(&self, _: &Config) -> Vec<crate::claim::Claim> {
             vec![]
         }
         fn plots(&self, _: &Config) -> Vec<PlotSpec> {

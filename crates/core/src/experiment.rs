@@ -1,5 +1,6 @@
 //! What an experiment declares, and the shape of what a run measures.
 
+use crate::claim::{Audit, Claim, Control, Evidence};
 use serde::{Serialize, de::DeserializeOwned};
 
 /// One experiment: a crux turned into a sweep (config grid x seeds), a measurement per cell of the
@@ -38,8 +39,13 @@ pub trait Experiment: Send + Sync {
         condition: &Self::Condition,
         seed: u64,
     ) -> Vec<(String, f64)>;
-    /// Verdicts computed from the summarised metrics.
-    fn verdicts(&self, config: &Self::Config, results: &Results) -> Vec<Verdict>;
+    /// Every metric `measure` may emit, declared once. A claim or plot naming another metric, or a
+    /// `measure` emitting one, is an error in the experiment (checked before anything runs, and
+    /// when a unit is measured).
+    fn metrics(&self, config: &Self::Config) -> Vec<String>;
+    /// The claims under test, declared as data in the framework's one decision grammar
+    /// ([`crate::claim`]); the framework computes their verdicts from the summarised metrics.
+    fn claims(&self, config: &Self::Config) -> Vec<Claim>;
     /// The plots the report shows.
     fn plots(&self, config: &Self::Config) -> Vec<PlotSpec>;
     /// Pictures drawn from the config alone (example episodes, what an agent looked at), shown in
@@ -86,27 +92,34 @@ pub enum VerdictKind {
 }
 
 impl VerdictKind {
-    /// One verdict from several calls on the same claim (one per condition, say): supported when
-    /// every call supports it, refuted when some call refutes it and none supports it, otherwise
-    /// (and when there are no calls) inconclusive.
-    pub fn all_of(kinds: &[VerdictKind]) -> VerdictKind {
-        if !kinds.is_empty() && kinds.iter().all(|k| *k == VerdictKind::Supported) {
-            VerdictKind::Supported
-        } else if kinds.contains(&VerdictKind::Refuted) && !kinds.contains(&VerdictKind::Supported)
-        {
-            VerdictKind::Refuted
-        } else {
-            VerdictKind::Inconclusive
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictKind::Supported => "supported",
+            VerdictKind::Refuted => "refuted",
+            VerdictKind::Inconclusive => "inconclusive",
         }
     }
 }
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Verdict {
+    /// The claim's id.
+    pub id: String,
+    /// The claim in words.
     pub claim: String,
     pub verdict: VerdictKind,
-    /// The numbers the verdict rests on, with their intervals and n.
-    pub evidence: String,
+    /// The decision rule in words.
+    pub rule: String,
+    /// The numbers the verdict rests on: per cell, estimate, CI, n and outcome.
+    pub evidence: Evidence,
+    /// The controls the claim declares.
+    pub controls: Vec<Control>,
+    /// What the controls' runs said, when the run was audited (`cruxlab audit`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<Audit>,
+    /// The plot shown beside the verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plot: Option<String>,
 }
 
 /// Everything a finished run measured: what results.json holds.
@@ -159,21 +172,4 @@ pub struct PlotSpec {
     pub log_x: bool,
     pub series: Vec<String>,
     pub filter: Vec<(String, serde_json::Value)>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::VerdictKind::{self, Inconclusive, Refuted, Supported};
-
-    #[test]
-    fn all_of_needs_every_call_to_support_and_none_to_support_for_refuted() {
-        assert_eq!(VerdictKind::all_of(&[]), Inconclusive);
-        assert_eq!(VerdictKind::all_of(&[Supported, Supported]), Supported);
-        assert_eq!(
-            VerdictKind::all_of(&[Supported, Inconclusive]),
-            Inconclusive
-        );
-        assert_eq!(VerdictKind::all_of(&[Refuted, Inconclusive]), Refuted);
-        assert_eq!(VerdictKind::all_of(&[Refuted, Supported]), Inconclusive);
-    }
 }

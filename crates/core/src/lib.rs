@@ -12,6 +12,7 @@
 //! [`DynExperiment::resolve`], runs it with [`DynExperiment::run`], merges shards with [`merge`] and
 //! writes an overview with [`write_index`]. Any [`UserError`] (see [`is_user_error`]) is bad input.
 
+pub mod claim;
 mod config;
 mod error;
 mod experiment;
@@ -25,9 +26,16 @@ mod store;
 
 pub use config::{Overrides, ResolvedConfig};
 pub use error::{Error, Origin, UserError, is_user_error};
+pub use claim::{
+    Anchor, Audit, AuditStatus, Claim, Combine, Control, ControlOutcome, Direction, Effect, Evidence,
+    Scope, Where, at,
+};
 pub use experiment::{Experiment, Figure, MetricSummary, PlotSpec, Results, Verdict, VerdictKind};
 pub use report::{escape_html, write_index};
-pub use run::{DynExperiment, Erased, RunOptions, RunOutcome, erase, find, merge};
+pub use run::{
+    CONTROLS_DIR, DynExperiment, Erased, RunOptions, RunOutcome, control_folder, control_sets, erase,
+    find, merge,
+};
 pub use shard::Shard;
 pub use stats::{Summary, mean_ci, paired_difference, welch_difference};
 pub use store::{LastRun, Manifest, RunFolder, read_run_folder, write_atomic};

@@ -10,7 +10,8 @@
 
 use crate::config::{self, Overrides, ResolvedConfig};
 use crate::error::{Error, UserError};
-use crate::experiment::{Experiment, Results};
+use crate::claim::{self, Audit, Claim, ControlOutcome};
+use crate::experiment::{Experiment, Results, Verdict};
 use crate::finalize::{self, ReportText};
 use crate::shard::Shard;
 use crate::store::{self, LastRun, Manifest, UnitRecord};
@@ -80,6 +81,40 @@ pub trait DynExperiment: Send + Sync {
     /// complete there (else `Partial`, writing only `config.toml` and `run.json`). Re-renders a
     /// finished folder.
     fn finalize(&self, config: &ResolvedConfig, out: &Path) -> Result<RunOutcome, Error>;
+    /// `config` with `sets` (`key=value`) applied on top and validated.
+    fn resolve_over(
+        &self,
+        config: &ResolvedConfig,
+        sets: &[String],
+    ) -> Result<ResolvedConfig, UserError>;
+    /// The claims `config` declares (with their controls).
+    fn claims(&self, config: &ResolvedConfig) -> Result<Vec<Claim>, Error>;
+    /// Run the sweep, then every distinct control of its claims as a sweep of its own in
+    /// `opts.out/controls/NN` (same store, resume and shards), then finalize the main run with
+    /// each claim's audit. `Partial` counts the units of all the sweeps together.
+    fn audit(&self, config: &ResolvedConfig, opts: &RunOptions) -> Result<RunOutcome, Error>;
+    /// Finalize an audited folder: when the main sweep and every control sweep are complete,
+    /// attach the audits to the main run's verdicts and write it.
+    fn finalize_audit(&self, config: &ResolvedConfig, out: &Path) -> Result<RunOutcome, Error>;
+}
+
+/// The folder of the `index`-th (from 0) distinct control inside an audited run folder.
+pub fn control_folder(index: usize) -> String {
+    format!("{CONTROLS_DIR}/{:02}", index + 1)
+}
+
+/// The subfolder of an audited run folder that holds its controls' runs.
+pub const CONTROLS_DIR: &str = "controls";
+
+/// The distinct override lists of the claims' controls, in order of declaration.
+pub fn control_sets(claims: &[Claim]) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = Vec::new();
+    for c in claims.iter().flat_map(|c| &c.controls) {
+        if !out.contains(&c.set) {
+            out.push(c.set.clone());
+        }
+    }
+    out
 }
 
 /// An [`Experiment`] seen as a [`DynExperiment`].
@@ -162,6 +197,167 @@ impl<E: Experiment> DynExperiment for Erased<E> {
         write_manifest(&sweep, out, shard, &outcome, None)?;
         Ok(outcome)
     }
+
+    fn resolve_over(
+        &self,
+        config: &ResolvedConfig,
+        sets: &[String],
+    ) -> Result<ResolvedConfig, UserError> {
+        config::resolve_over(&self.0, config, sets)
+    }
+
+    fn claims(&self, config: &ResolvedConfig) -> Result<Vec<Claim>, Error> {
+        Ok(Sweep::new(&self.0, config)?.claims)
+    }
+
+    fn audit(&self, config: &ResolvedConfig, opts: &RunOptions) -> Result<RunOutcome, Error> {
+        let sweep = Sweep::new(&self.0, config)?;
+        let mut partial = (0, 0);
+        let mut count = |outcome: &RunOutcome, len: usize| match outcome {
+            RunOutcome::Complete(_) => {
+                partial.0 += len;
+                partial.1 += len;
+            }
+            RunOutcome::Partial { done, total } => {
+                partial.0 += done;
+                partial.1 += total;
+            }
+        };
+        let main = run_sweep(&sweep, config, opts)?;
+        count(&main, sweep.len());
+        for (k, sets) in control_sets(&sweep.claims).iter().enumerate() {
+            let control = self.control_config(config, sets)?;
+            let control_sweep = Sweep::new(&self.0, &control)?;
+            let control_opts = RunOptions {
+                out: opts.out.join(control_folder(k)),
+                ..opts.clone()
+            };
+            tracing::info!(experiment = self.0.id(), control = %sets.join(" "), "running control");
+            let outcome = run_sweep(&control_sweep, &control, &control_opts)?;
+            count(&outcome, control_sweep.len());
+        }
+        if partial.0 < partial.1 {
+            return Ok(RunOutcome::Partial {
+                done: partial.0,
+                total: partial.1,
+            });
+        }
+        self.finalize_audit(config, &opts.out)
+    }
+
+    fn finalize_audit(&self, config: &ResolvedConfig, out: &Path) -> Result<RunOutcome, Error> {
+        let sweep = Sweep::new(&self.0, config)?;
+        let Some((mut results, records)) = summarised(&sweep, config, out)? else {
+            return self.finalize(config, out);
+        };
+        let mut control_results = Vec::new();
+        for (k, sets) in control_sets(&sweep.claims).iter().enumerate() {
+            let control = self.control_config(config, sets)?;
+            let control_sweep = Sweep::new(&self.0, &control)?;
+            let dir = out.join(control_folder(k));
+            store::claim_folder(&dir, &control)?;
+            match summarised(&control_sweep, &control, &dir)? {
+                Some((r, _)) => control_results.push((sets.clone(), control_folder(k), r)),
+                None => {
+                    let done = control_sweep.stored(&dir)?.len();
+                    return Ok(RunOutcome::Partial {
+                        done,
+                        total: control_sweep.len(),
+                    });
+                }
+            }
+        }
+        for verdict in &mut results.verdicts {
+            let claim = sweep
+                .claims
+                .iter()
+                .find(|c| c.id == verdict.id)
+                .expect("every verdict comes from a claim");
+            let outcomes = claim
+                .controls
+                .iter()
+                .map(|control| {
+                    let (_, folder, r) = control_results
+                        .iter()
+                        .find(|(sets, _, _)| *sets == control.set)
+                        .expect("every control was run");
+                    ControlOutcome {
+                        set: control.set.clone(),
+                        why: control.why.clone(),
+                        expect: control.expect,
+                        verdict: r
+                            .verdicts
+                            .iter()
+                            .find(|v| v.id == claim.id)
+                            .map(|v| v.verdict),
+                        folder: folder.clone(),
+                    }
+                })
+                .collect();
+            verdict.audit = Some(Audit::from_controls(verdict.verdict, outcomes));
+        }
+        write_finished(&sweep, config, out, &results, &records)?;
+        Ok(RunOutcome::Complete(results))
+    }
+}
+
+/// Check an experiment's declarations against each other before anything runs: metric names are
+/// unique, every claim is well formed over the declared metrics and the conditions, claim ids are
+/// unique, and every plot names a declared metric.
+fn check_declarations(
+    experiment: &str,
+    metrics: &[String],
+    claims: &[Claim],
+    plots: &[crate::experiment::PlotSpec],
+    conditions: &[serde_json::Map<String, serde_json::Value>],
+) -> Result<(), Error> {
+    let fail = |message: String| {
+        Err(Error::Contract {
+            experiment: experiment.to_owned(),
+            message,
+        })
+    };
+    let names: Vec<&str> = metrics.iter().map(String::as_str).collect();
+    for (i, m) in names.iter().enumerate() {
+        if names[..i].contains(m) {
+            return fail(format!("metric '{m}' is declared twice"));
+        }
+    }
+    for (i, c) in claims.iter().enumerate() {
+        if claims[..i].iter().any(|d| d.id == c.id) {
+            return fail(format!("claim id '{}' is declared twice", c.id));
+        }
+        if let Err(e) = claim::check(c, &names, conditions) {
+            return fail(e.to_string());
+        }
+        if let Some(plot) = &c.plot
+            && !plots.iter().any(|p| &p.file == plot)
+        {
+            return fail(format!("claim '{}' shows plot '{plot}', which the experiment does not draw", c.id));
+        }
+    }
+    for p in plots {
+        if !names.contains(&p.metric.as_str()) {
+            return fail(format!(
+                "plot '{}' names metric '{}', which the experiment does not declare",
+                p.file, p.metric
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl<E: Experiment> Erased<E> {
+    fn control_config(
+        &self,
+        config: &ResolvedConfig,
+        sets: &[String],
+    ) -> Result<ResolvedConfig, Error> {
+        config::resolve_over(&self.0, config, sets).map_err(|e| Error::Contract {
+            experiment: self.0.id().to_owned(),
+            message: format!("control [{}] does not resolve: {e}", sets.join(" ")),
+        })
+    }
 }
 
 /// A typed config and its grid, ready to run.
@@ -171,6 +367,8 @@ struct Sweep<'a, E: Experiment> {
     conditions: Vec<E::Condition>,
     condition_json: Vec<serde_json::Map<String, serde_json::Value>>,
     seeds: u64,
+    metrics: Vec<String>,
+    claims: Vec<Claim>,
 }
 
 impl<'a, E: Experiment> Sweep<'a, E> {
@@ -200,12 +398,17 @@ impl<'a, E: Experiment> Sweep<'a, E> {
                 message,
             })?;
         let seeds = e.seeds(&config);
+        let metrics = e.metrics(&config);
+        let claims = e.claims(&config);
+        check_declarations(e.id(), &metrics, &claims, &e.plots(&config), &condition_json)?;
         Ok(Sweep {
             e,
             config,
             conditions,
             condition_json,
             seeds,
+            metrics,
+            claims,
         })
     }
 
@@ -223,13 +426,21 @@ impl<'a, E: Experiment> Sweep<'a, E> {
             .then(|| condition_index * self.seeds as usize + seed as usize)
     }
 
-    fn measure(&self, index: usize) -> UnitRecord {
+    fn measure(&self, index: usize) -> Result<UnitRecord, Error> {
         let (condition_index, seed) = self.unit(index);
         let mut metrics: Vec<(String, Option<f64>)> = Vec::new();
         for (name, value) in self
             .e
             .measure(&self.config, &self.conditions[condition_index], seed)
         {
+            if !self.metrics.contains(&name) {
+                return Err(Error::Contract {
+                    experiment: self.e.id().to_owned(),
+                    message: format!(
+                        "measure emitted metric '{name}', which the experiment does not declare"
+                    ),
+                });
+            }
             if value.is_infinite() {
                 tracing::warn!(experiment = self.e.id(), metric = %name, condition_index, seed, "infinite value treated as NaN");
             }
@@ -242,13 +453,13 @@ impl<'a, E: Experiment> Sweep<'a, E> {
                 None => metrics.push((name, value)),
             }
         }
-        UnitRecord {
+        Ok(UnitRecord {
             experiment: self.e.id().to_owned(),
             condition_index,
             seed,
             condition: serde_json::Value::Object(self.condition_json[condition_index].clone()),
             metrics,
-        }
+        })
     }
 
     /// Read a stored unit and check it belongs to this sweep.
@@ -376,7 +587,7 @@ fn run_sweep<E: Experiment>(
             {
                 return Ok(());
             }
-            let record = sweep.measure(index);
+            let record = sweep.measure(index)?;
             let mut bytes = serde_json::to_vec(&record).expect("a unit record serializes");
             bytes.push(b'\n');
             store::write_atomic(&unit_path(sweep, dir, index), &bytes)?;
@@ -436,18 +647,16 @@ fn write_manifest<E: Experiment>(
     store::write_json(&dir.join(store::MANIFEST_FILE), &manifest)
 }
 
-/// If `dir` holds every unit: summarise them (in sweep order), compute verdicts, write outputs.
-fn finalize_sweep<E: Experiment>(
+/// If `dir` holds every unit: the results (verdicts without audits) and the unit records in
+/// sweep order.
+fn summarised<E: Experiment>(
     sweep: &Sweep<E>,
     config: &ResolvedConfig,
     dir: &Path,
-) -> Result<RunOutcome, Error> {
+) -> Result<Option<(Results, Vec<UnitRecord>)>, Error> {
     let stored = sweep.stored(dir)?;
     if stored.len() < sweep.len() {
-        return Ok(RunOutcome::Partial {
-            done: stored.len(),
-            total: sweep.len(),
-        });
+        return Ok(None);
     }
     let records = (0..sweep.len())
         .map(|index| sweep.load(&unit_path(sweep, dir, index), index))
@@ -458,7 +667,34 @@ fn finalize_sweep<E: Experiment>(
         &sweep.condition_json,
         &records,
     );
-    results.verdicts = sweep.e.verdicts(&sweep.config, &results);
+    results.verdicts = sweep
+        .claims
+        .iter()
+        .map(|claim| {
+            let (verdict, evidence) = claim::evaluate(claim, &results);
+            Verdict {
+                id: claim.id.clone(),
+                claim: claim.statement.clone(),
+                verdict,
+                rule: claim.rule(),
+                evidence,
+                controls: claim.controls.clone(),
+                audit: None,
+                plot: claim.plot.clone(),
+            }
+        })
+        .collect();
+    Ok(Some((results, records)))
+}
+
+/// Write results, CSV, plots, figures and report of a complete sweep.
+fn write_finished<E: Experiment>(
+    sweep: &Sweep<E>,
+    config: &ResolvedConfig,
+    dir: &Path,
+    results: &Results,
+    records: &[UnitRecord],
+) -> Result<(), Error> {
     let plots = sweep.e.plots(&sweep.config);
     let figures = sweep.e.figures(&sweep.config);
     let text = ReportText {
@@ -469,19 +705,79 @@ fn finalize_sweep<E: Experiment>(
     };
     finalize::write_outputs(
         dir,
-        &results,
-        &records,
+        results,
+        records,
         &sweep.condition_json,
         &plots,
         &figures,
         &text,
-    )?;
-    Ok(RunOutcome::Complete(results))
+    )
+}
+
+/// If `dir` holds every unit: summarise them (in sweep order), compute verdicts, write outputs.
+fn finalize_sweep<E: Experiment>(
+    sweep: &Sweep<E>,
+    config: &ResolvedConfig,
+    dir: &Path,
+) -> Result<RunOutcome, Error> {
+    match summarised(sweep, config, dir)? {
+        Some((results, records)) => {
+            write_finished(sweep, config, dir, &results, &records)?;
+            Ok(RunOutcome::Complete(results))
+        }
+        None => Ok(RunOutcome::Partial {
+            done: sweep.stored(dir)?.len(),
+            total: sweep.len(),
+        }),
+    }
 }
 
 /// Merge the run folders of shards (or any runs of the same experiment and config) into `out`,
-/// which may be one of them: copy their units, check the sweep is complete, finalize.
+/// which may be one of them: copy their units, check the sweep is complete, finalize. Folders of
+/// an audit (`cruxlab audit --shard`) have their controls merged too, and the audit attached.
 pub fn merge(
+    experiments: &[Box<dyn DynExperiment>],
+    dirs: &[PathBuf],
+    out: &Path,
+) -> Result<Results, Error> {
+    let results = merge_one(experiments, dirs, out)?;
+    let mut names = BTreeSet::new();
+    for dir in dirs {
+        let controls = dir.join(CONTROLS_DIR);
+        if controls.is_dir() {
+            for entry in std::fs::read_dir(&controls).map_err(Error::io(&controls))? {
+                let entry = entry.map_err(Error::io(&controls))?;
+                if entry.path().is_dir() {
+                    names.insert(entry.file_name());
+                }
+            }
+        }
+    }
+    if names.is_empty() {
+        return Ok(results);
+    }
+    for name in &names {
+        let inputs: Vec<PathBuf> = dirs
+            .iter()
+            .map(|d| d.join(CONTROLS_DIR).join(name))
+            .filter(|d| d.is_dir())
+            .collect();
+        merge_one(experiments, &inputs, &out.join(CONTROLS_DIR).join(name))?;
+    }
+    let experiment = find(experiments, &results.experiment)?;
+    let config = store::read_run_folder(out)?.config;
+    match experiment.finalize_audit(&config, out)? {
+        RunOutcome::Complete(results) => Ok(results),
+        RunOutcome::Partial { done, total } => Err(UserError::Incomplete {
+            missing: total - done,
+            total,
+            absent_shards: Vec::new(),
+        }
+        .into()),
+    }
+}
+
+fn merge_one(
     experiments: &[Box<dyn DynExperiment>],
     dirs: &[PathBuf],
     out: &Path,

@@ -2,8 +2,9 @@
 //! p, the measurement the fraction of heads in a number of flips.
 
 use cruxlab_core::{
-    DynExperiment, Experiment, Overrides, PlotSpec, Results, RunOptions, RunOutcome, Shard,
-    Verdict, VerdictKind, erase, is_user_error, merge, read_run_folder, write_index,
+    AuditStatus, Claim, Control, Direction, DynExperiment, Effect, Experiment, Overrides, PlotSpec,
+    Results, RunOptions, RunOutcome, Shard, VerdictKind, at, erase, is_user_error, merge,
+    read_run_folder, write_index,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -38,7 +39,7 @@ impl Experiment for Coin {
         "coin"
     }
     fn claim(&self) -> &'static str {
-        "A coin with bias 0.8 lands heads more than half the time"
+        "The coin of the largest bias lands heads more than half the time"
     }
     fn model(&self) -> &'static str {
         "Each seed flips a coin of bias p a fixed number of times.\n\nMetric: the fraction of heads."
@@ -81,23 +82,29 @@ impl Experiment for Coin {
             ("never".into(), f64::NAN),
         ]
     }
-    fn verdicts(&self, _: &CoinConfig, results: &Results) -> Vec<Verdict> {
-        let Some(m) = results.find("heads", &[("p", serde_json::json!(0.8))]) else {
+    fn metrics(&self, _: &CoinConfig) -> Vec<String> {
+        ["heads", "odd_heads", "never"].map(String::from).to_vec()
+    }
+    fn claims(&self, config: &CoinConfig) -> Vec<Claim> {
+        let Some(top) = config.biases.iter().copied().reduce(f64::max) else {
             return vec![];
         };
-        let s = m.summary();
-        let verdict = if s.is_above(0.5) {
-            VerdictKind::Supported
-        } else if s.is_below(0.5) {
-            VerdictKind::Refuted
-        } else {
-            VerdictKind::Inconclusive
-        };
-        vec![Verdict {
-            claim: self.claim().into(),
-            verdict,
-            evidence: format!("heads at p=0.8: {s}"),
-        }]
+        vec![
+            Claim::new(
+                "biased-heads",
+                self.claim(),
+                Effect::metric("heads"),
+                Direction::Above,
+                0.5,
+            )
+            .filter(at(&[("p", serde_json::json!(top))]))
+            .control(Control::new(
+                &["biases=[0.1, 0.3]"],
+                VerdictKind::Refuted,
+                "coins that favour tails",
+            ))
+            .plot("heads.svg"),
+        ]
     }
     fn plots(&self, _: &CoinConfig) -> Vec<PlotSpec> {
         vec![PlotSpec {
@@ -239,7 +246,8 @@ fn run_writes_the_run_folder() {
         "{:?}",
         results.verdicts
     );
-    assert!(results.verdicts[0].evidence.contains("(n=6)"));
+    assert_eq!(results.verdicts[0].evidence.cells[0].n, 6);
+    assert!(json["verdicts"][0]["evidence"]["cells"][0]["ci_low"].is_number());
 
     // The config in the folder is the resolved one, and can be read back.
     let folder = read_run_folder(&dir).unwrap();
@@ -590,7 +598,10 @@ impl Experiment for OtherCoin {
     fn measure(&self, config: &CoinConfig, condition: &Bias, seed: u64) -> Vec<(String, f64)> {
         Coin::default().measure(config, condition, seed)
     }
-    fn verdicts(&self, _: &CoinConfig, _: &Results) -> Vec<Verdict> {
+    fn metrics(&self, config: &CoinConfig) -> Vec<String> {
+        Coin::default().metrics(config)
+    }
+    fn claims(&self, _: &CoinConfig) -> Vec<Claim> {
         vec![]
     }
     fn plots(&self, _: &CoinConfig) -> Vec<PlotSpec> {
@@ -761,5 +772,153 @@ fn default_config_toml_is_editable() {
         "{text}"
     );
     assert_eq!(e.id(), "coin");
-    assert!(e.claim().contains("bias 0.8"));
+    assert!(e.claim().contains("largest bias"));
+}
+
+/// A coin whose claim misspells its metric, or whose measure emits an undeclared one.
+struct Misspelt {
+    claim_metric: &'static str,
+    declared: &'static [&'static str],
+}
+
+impl Experiment for Misspelt {
+    type Config = CoinConfig;
+    type Condition = Bias;
+    fn id(&self) -> &'static str {
+        "misspelt"
+    }
+    fn claim(&self) -> &'static str {
+        ""
+    }
+    fn model(&self) -> &'static str {
+        ""
+    }
+    fn default_config(&self, quick: bool) -> CoinConfig {
+        Coin::default().default_config(quick)
+    }
+    fn seeds(&self, config: &CoinConfig) -> u64 {
+        config.seeds
+    }
+    fn validate(&self, _: &CoinConfig) -> Result<(), (String, String)> {
+        Ok(())
+    }
+    fn conditions(&self, config: &CoinConfig) -> Vec<Bias> {
+        Coin::default().conditions(config)
+    }
+    fn measure(&self, config: &CoinConfig, condition: &Bias, seed: u64) -> Vec<(String, f64)> {
+        Coin::default().measure(config, condition, seed)
+    }
+    fn metrics(&self, _: &CoinConfig) -> Vec<String> {
+        self.declared.iter().map(|s| s.to_string()).collect()
+    }
+    fn claims(&self, _: &CoinConfig) -> Vec<Claim> {
+        vec![Claim::new(
+            "c",
+            "",
+            Effect::metric(self.claim_metric),
+            Direction::Above,
+            0.5,
+        )
+        .cells(&["p"])]
+    }
+    fn plots(&self, _: &CoinConfig) -> Vec<PlotSpec> {
+        vec![]
+    }
+}
+
+#[test]
+fn a_misspelt_metric_in_a_claim_fails_before_anything_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let e = erase(Misspelt {
+        claim_metric: "head",
+        declared: &["heads", "odd_heads", "never"],
+    });
+    let err = e
+        .run(&e.resolve(&quick()).unwrap(), &opts(tmp.path()))
+        .unwrap_err();
+    assert!(!err.is_user());
+    assert!(
+        err.to_string()
+            .contains("claim 'c': names metric 'head', which the experiment does not declare"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("units").exists(), "nothing was run");
+}
+
+#[test]
+fn an_undeclared_metric_from_measure_fails_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let e = erase(Misspelt {
+        claim_metric: "heads",
+        declared: &["heads", "never"],
+    });
+    let err = e
+        .run(&e.resolve(&quick()).unwrap(), &opts(tmp.path()))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("measure emitted metric 'odd_heads', which the experiment does not declare"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("results.json").exists());
+}
+
+#[test]
+fn an_audit_runs_the_controls_and_reports_what_they_gave() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (e, _) = coin();
+    let config = e.resolve(&quick()).unwrap();
+    let results = complete(e.audit(&config, &opts(tmp.path())).unwrap());
+    let v = &results.verdicts[0];
+    assert_eq!(v.verdict, VerdictKind::Supported);
+    let audit = v.audit.as_ref().expect("audited");
+    assert_eq!(audit.controls.len(), 1);
+    assert_eq!(audit.controls[0].verdict, Some(VerdictKind::Refuted));
+    assert_eq!(audit.status, AuditStatus::Falsifiable);
+    assert_eq!(audit.controls[0].folder, "controls/01");
+    let control = read_run_folder(&tmp.path().join("controls/01")).unwrap();
+    assert_eq!(control.config.table["biases"], toml::Value::try_from(vec![0.1, 0.3]).unwrap());
+    let report = std::fs::read_to_string(tmp.path().join("report.html")).unwrap();
+    assert!(report.contains("falsifiable"));
+    assert!(report.contains("controls/01/report.html"));
+    let reference = std::fs::read(tmp.path().join("results.json")).unwrap();
+
+    // Interrupted and resumed, on one thread: the same bytes.
+    let resumed = tempfile::tempdir().unwrap();
+    let stop = RunOptions {
+        stop_after: Some(2),
+        ..opts(resumed.path())
+    };
+    assert!(matches!(
+        e.audit(&config, &stop).unwrap(),
+        RunOutcome::Partial { .. }
+    ));
+    let one = RunOptions {
+        threads: Some(1),
+        ..opts(resumed.path())
+    };
+    complete(e.audit(&config, &one).unwrap());
+    assert_eq!(
+        std::fs::read(resumed.path().join("results.json")).unwrap(),
+        reference
+    );
+
+    // Sharded and merged: the same bytes.
+    let shards: Vec<PathBuf> = (1..=2)
+        .map(|k| {
+            let dir = tmp.path().join(format!("shard{k}"));
+            let o = RunOptions {
+                shard: Some(Shard { index: k, count: 2 }),
+                ..opts(&dir)
+            };
+            assert!(matches!(
+                e.audit(&config, &o).unwrap(),
+                RunOutcome::Partial { .. }
+            ));
+            dir
+        })
+        .collect();
+    let merged = tmp.path().join("merged");
+    merge(&[e], &shards, &merged).unwrap();
+    assert_eq!(std::fs::read(merged.join("results.json")).unwrap(), reference);
 }
