@@ -56,11 +56,27 @@ enum Command {
         #[arg(long, value_name = "K/N")]
         shard: Option<String>,
     },
+    /// Run an experiment and every control its claims declare (each a sweep of its own, in
+    /// OUT/controls/NN), and report per claim whether a control flipped its verdict.
+    Audit {
+        experiment: String,
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// Run folder (default: runs/ID-audit, or runs/ID-quick-audit with --quick).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run only shard K of N of every sweep (merge the folders afterwards).
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+    },
     /// Run every experiment and write an index.html linking their reports.
     Suite {
-        /// Quick configs, sized to finish in minutes on a laptop.
+        /// Quick configs, sized to finish in minutes on a laptop; audits them too.
         #[arg(long)]
         quick: bool,
+        /// Audit every experiment (run its claims' controls); on by default with --quick.
+        #[arg(long)]
+        audit: bool,
         /// Output folder (default: runs/suite, or runs/suite-quick with --quick).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -226,7 +242,38 @@ fn dispatch(cli: Cli) -> Result<()> {
             };
             report_outcome(e.id(), &out, e.run(&resolved, &opts)?);
         }
-        Command::Suite { quick, out } => {
+        Command::Audit {
+            experiment,
+            config,
+            out,
+            shard,
+        } => {
+            let e = cruxlab_core::find(&experiments, &experiment)?;
+            let shard = shard.map(|s| s.parse::<Shard>()).transpose()?;
+            let resolved = e.resolve(&Overrides {
+                quick: config.quick,
+                file: config.config,
+                sets: config.sets,
+                seeds: config.seeds,
+            })?;
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from(format!(
+                    "runs/{}{}-audit",
+                    e.id(),
+                    if config.quick { "-quick" } else { "" }
+                ))
+            });
+            let opts = RunOptions {
+                out: out.clone(),
+                shard,
+                progress,
+                threads: cli.threads,
+                stop_after: None,
+            };
+            report_outcome(e.id(), &out, e.audit(&resolved, &opts)?);
+        }
+        Command::Suite { quick, audit, out } => {
+            let audit = audit || quick;
             let out = out.unwrap_or_else(|| {
                 PathBuf::from(if quick {
                     "runs/suite-quick"
@@ -248,8 +295,17 @@ fn dispatch(cli: Cli) -> Result<()> {
                     threads: cli.threads,
                     stop_after: None,
                 };
-                eprintln!("running {} ...", e.id());
-                match e.run(&resolved, &opts)? {
+                eprintln!(
+                    "{} {} ...",
+                    if audit { "auditing" } else { "running" },
+                    e.id()
+                );
+                let outcome = if audit {
+                    e.audit(&resolved, &opts)?
+                } else {
+                    e.run(&resolved, &opts)?
+                };
+                match outcome {
                     RunOutcome::Complete(results) => {
                         report_outcome(e.id(), &dir, RunOutcome::Complete(results.clone()));
                         finished.push((e.id().to_string(), e.claim().to_string(), results));
@@ -409,8 +465,36 @@ fn report_outcome(id: &str, dir: &Path, outcome: RunOutcome) {
     match outcome {
         RunOutcome::Complete(results) => {
             println!("{id}: report at {}", dir.join("report.html").display());
+            let width = results
+                .verdicts
+                .iter()
+                .map(|v| v.id.len())
+                .max()
+                .unwrap_or(0);
             for v in &results.verdicts {
-                println!("  [{:?}] {}", v.verdict, v.claim);
+                let audit = match &v.audit {
+                    Some(a) => {
+                        let controls: Vec<String> = a
+                            .controls
+                            .iter()
+                            .map(|c| {
+                                format!(
+                                    "[{}] -> {}",
+                                    c.set.join(" "),
+                                    c.verdict.map_or("not declared", |k| k.as_str())
+                                )
+                            })
+                            .collect();
+                        format!(
+                            "  audit: {}{}{}",
+                            a.status.as_str(),
+                            if controls.is_empty() { "" } else { "; " },
+                            controls.join("; ")
+                        )
+                    }
+                    None => String::new(),
+                };
+                println!("  {:<width$}  {:<12}{audit}", v.id, v.verdict.as_str());
             }
         }
         RunOutcome::Partial { done, total } => {

@@ -328,7 +328,9 @@ impl Claim {
             ));
         }
         let combine = match self.combine {
-            Combine::Every => "supported when every cell supports it, refuted when any cell refutes it".to_owned(),
+            Combine::Every => {
+                "supported when every cell supports it, refuted when any cell refutes it".to_owned()
+            }
             Combine::AtLeast(k) => format!(
                 "supported when at least {k} cells support it, refuted when too many refute it for {k} to"
             ),
@@ -752,7 +754,10 @@ fn anchored<'c>(
         }
     }
     values.sort_by(|a, b| {
-        let (x, y) = (a.as_f64().unwrap_or(f64::NAN), b.as_f64().unwrap_or(f64::NAN));
+        let (x, y) = (
+            a.as_f64().unwrap_or(f64::NAN),
+            b.as_f64().unwrap_or(f64::NAN),
+        );
         x.total_cmp(&y)
     });
     for v in values {
@@ -902,15 +907,36 @@ mod tests {
         let (_, e) = evaluate(&claim(Direction::Above, 0.0, 0.0), &r);
         assert!((e.cells[0].ci_low.unwrap() - (2.0 - 2.484)).abs() < 1e-3);
         let v = |c: &Claim| evaluate(c, &r).0;
-        assert_eq!(v(&claim(Direction::Above, -0.6, 0.0)), VerdictKind::Supported);
-        assert_eq!(v(&claim(Direction::Above, -0.4, 0.0)), VerdictKind::Inconclusive);
+        assert_eq!(
+            v(&claim(Direction::Above, -0.6, 0.0)),
+            VerdictKind::Supported
+        );
+        assert_eq!(
+            v(&claim(Direction::Above, -0.4, 0.0)),
+            VerdictKind::Inconclusive
+        );
         // The margin band counts as no effect: CI [-0.48, 4.48] is wholly below 4.5 + 0.1.
         assert_eq!(v(&claim(Direction::Above, 4.5, 0.1)), VerdictKind::Refuted);
-        assert_eq!(v(&claim(Direction::Below, 5.0, 0.0)), VerdictKind::Supported);
-        assert_eq!(v(&claim(Direction::Below, 4.4, 0.0)), VerdictKind::Inconclusive);
-        assert_eq!(v(&claim(Direction::Within, 2.0, 2.6)), VerdictKind::Supported);
-        assert_eq!(v(&claim(Direction::Within, 2.0, 2.4)), VerdictKind::Inconclusive);
-        assert_eq!(v(&claim(Direction::Within, 10.0, 1.0)), VerdictKind::Refuted);
+        assert_eq!(
+            v(&claim(Direction::Below, 5.0, 0.0)),
+            VerdictKind::Supported
+        );
+        assert_eq!(
+            v(&claim(Direction::Below, 4.4, 0.0)),
+            VerdictKind::Inconclusive
+        );
+        assert_eq!(
+            v(&claim(Direction::Within, 2.0, 2.6)),
+            VerdictKind::Supported
+        );
+        assert_eq!(
+            v(&claim(Direction::Within, 2.0, 2.4)),
+            VerdictKind::Inconclusive
+        );
+        assert_eq!(
+            v(&claim(Direction::Within, 10.0, 1.0)),
+            VerdictKind::Refuted
+        );
     }
 
     #[test]
@@ -925,11 +951,7 @@ mod tests {
         let base = Claim::new(
             "c",
             "b beats a",
-            Effect::contrast(
-                "y",
-                at(&[("arm", json!("b"))]),
-                at(&[("arm", json!("a"))]),
-            ),
+            Effect::contrast("y", at(&[("arm", json!("b"))]), at(&[("arm", json!("a"))])),
             Direction::Above,
             0.0,
         )
@@ -966,7 +988,12 @@ mod tests {
         let err = check(&misspelt, &["y"], &c).unwrap_err();
         assert!(err.message.contains("metric 'yy'"), "{err}");
         let key = Claim::new("c", "", Effect::metric("y"), Direction::Above, 0.0).cells(&["cel"]);
-        assert!(check(&key, &["y"], &c).unwrap_err().message.contains("'cel'"));
+        assert!(
+            check(&key, &["y"], &c)
+                .unwrap_err()
+                .message
+                .contains("'cel'")
+        );
         // Two arms in one cell, neither contrasted nor pooled: ambiguous.
         let loose = Claim::new("c", "", Effect::metric("y"), Direction::Above, 0.0);
         let err = check(&loose, &["y"], &c).unwrap_err();
@@ -1028,7 +1055,10 @@ mod tests {
             folder: String::new(),
         };
         use VerdictKind::*;
-        assert_eq!(Audit::from_controls(Supported, vec![]).status, AuditStatus::Untested);
+        assert_eq!(
+            Audit::from_controls(Supported, vec![]).status,
+            AuditStatus::Untested
+        );
         assert_eq!(
             Audit::from_controls(Supported, vec![outcome(Some(Refuted))]).status,
             AuditStatus::Falsifiable

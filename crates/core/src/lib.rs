@@ -24,17 +24,17 @@ mod shard;
 pub mod stats;
 mod store;
 
+pub use claim::{
+    Anchor, Audit, AuditStatus, Claim, Combine, Control, ControlOutcome, Direction, Effect,
+    Evidence, Scope, Where, at,
+};
 pub use config::{Overrides, ResolvedConfig};
 pub use error::{Error, Origin, UserError, is_user_error};
-pub use claim::{
-    Anchor, Audit, AuditStatus, Claim, Combine, Control, ControlOutcome, Direction, Effect, Evidence,
-    Scope, Where, at,
-};
 pub use experiment::{Experiment, Figure, MetricSummary, PlotSpec, Results, Verdict, VerdictKind};
 pub use report::{escape_html, write_index};
 pub use run::{
-    CONTROLS_DIR, DynExperiment, Erased, RunOptions, RunOutcome, control_folder, control_sets, erase,
-    find, merge,
+    CONTROLS_DIR, DynExperiment, Erased, RunOptions, RunOutcome, control_folder, control_sets,
+    erase, find, merge,
 };
 pub use shard::Shard;
 pub use stats::{Summary, mean_ci, paired_difference, welch_difference};

@@ -2,8 +2,8 @@
 //! `index.html` over several runs. Both are self-contained (inline CSS, no scripts, no external
 //! assets) and link plots and reports by relative paths, so a folder can be moved or served as is.
 
-use crate::error::Error;
 use crate::claim::{AuditStatus, CellEvidence};
+use crate::error::Error;
 use crate::experiment::{Figure, MetricSummary, PlotSpec, Results, Verdict, VerdictKind};
 use crate::finalize::{ReportText, condition_text};
 use crate::stats::format_number;
@@ -97,7 +97,9 @@ fn audit_badge(v: &Verdict) -> String {
 fn audit_meaning(status: AuditStatus) -> &'static str {
     match status {
         AuditStatus::Falsifiable => "a control run gave a decisive verdict other than this one",
-        AuditStatus::Foregone => "no control run gave another decisive verdict: the verdict may follow from the model's construction",
+        AuditStatus::Foregone => {
+            "no control run gave another decisive verdict: the verdict may follow from the model's construction"
+        }
         AuditStatus::Untested => "the claim declares no control",
     }
 }
@@ -313,8 +315,15 @@ pub(crate) fn render_report(
     body.push_str("<h2>Setup</h2>\n");
     body.push_str(&paragraphs(text.model));
 
-    let shown: Vec<&str> = results.verdicts.iter().filter_map(|v| v.plot.as_deref()).collect();
-    let rest: Vec<&PlotSpec> = plots.iter().filter(|p| !shown.contains(&p.file.as_str())).collect();
+    let shown: Vec<&str> = results
+        .verdicts
+        .iter()
+        .filter_map(|v| v.plot.as_deref())
+        .collect();
+    let rest: Vec<&PlotSpec> = plots
+        .iter()
+        .filter(|p| !shown.contains(&p.file.as_str()))
+        .collect();
     if !plots.is_empty() {
         body.push_str("<h2>Plots</h2>\n");
         body.push_str("<p class=\"muted\">Points are means over seeds; bars are 95% confidence intervals.</p>\n");
@@ -368,19 +377,25 @@ pub(crate) fn render_report(
 /// Write `out/index.html`: a matrix of experiments x claims (`(id, claim, results)` per run), each
 /// claim with its verdict and audit status, linked to its card in `ID/report.html`.
 pub fn write_index(out: &Path, runs: &[(String, String, Results)]) -> Result<(), Error> {
-    let mut body =
-        String::from("<h1>cruxlab</h1>\n<p class=\"claim\">Experiments, their claims, verdicts and audits.</p>\n");
+    let mut body = String::from(
+        "<h1>cruxlab</h1>\n<p class=\"claim\">Experiments, their claims, verdicts and audits.</p>\n",
+    );
     if runs.is_empty() {
         body.push_str("<p class=\"muted\">No runs.</p>\n");
     } else {
-        let all: Vec<Verdict> = runs.iter().flat_map(|(_, _, r)| r.verdicts.clone()).collect();
+        let all: Vec<Verdict> = runs
+            .iter()
+            .flat_map(|(_, _, r)| r.verdicts.clone())
+            .collect();
         let _ = writeln!(
             body,
             "<p class=\"summary-line\">{}</p>",
             escape_html(&verdict_counts(&all))
         );
         body.push_str("<p class=\"muted\">Audit: <em>falsifiable</em>, a control run gave another decisive verdict; <em>foregone</em>, no control did, so the verdict may follow from the model's construction; <em>untested</em>, no control declared.</p>\n");
-        body.push_str("<table>\n<tr><th>experiment</th><th>claim</th><th>verdict</th><th>audit</th></tr>\n");
+        body.push_str(
+            "<table>\n<tr><th>experiment</th><th>claim</th><th>verdict</th><th>audit</th></tr>\n",
+        );
     }
     for (id, claim, results) in runs {
         let rows = results.verdicts.len().max(1);
@@ -390,7 +405,10 @@ pub fn write_index(out: &Path, runs: &[(String, String, Results)]) -> Result<(),
             escape_html(claim)
         );
         if results.verdicts.is_empty() {
-            let _ = writeln!(body, "<tr>{head}<td colspan=\"3\" class=\"muted\">no verdicts</td></tr>");
+            let _ = writeln!(
+                body,
+                "<tr>{head}<td colspan=\"3\" class=\"muted\">no verdicts</td></tr>"
+            );
         }
         for (i, v) in results.verdicts.iter().enumerate() {
             let _ = writeln!(

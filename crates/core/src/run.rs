@@ -8,9 +8,9 @@
 //! `results.json` is computed from the stored units in sweep order, so it is byte-identical
 //! whatever the thread count, the interruptions, or the sharding.
 
+use crate::claim::{self, Audit, Claim, ControlOutcome};
 use crate::config::{self, Overrides, ResolvedConfig};
 use crate::error::{Error, UserError};
-use crate::claim::{self, Audit, Claim, ControlOutcome};
 use crate::experiment::{Experiment, Results, Verdict};
 use crate::finalize::{self, ReportText};
 use crate::shard::Shard;
@@ -333,7 +333,10 @@ fn check_declarations(
         if let Some(plot) = &c.plot
             && !plots.iter().any(|p| &p.file == plot)
         {
-            return fail(format!("claim '{}' shows plot '{plot}', which the experiment does not draw", c.id));
+            return fail(format!(
+                "claim '{}' shows plot '{plot}', which the experiment does not draw",
+                c.id
+            ));
         }
     }
     for p in plots {
@@ -400,7 +403,13 @@ impl<'a, E: Experiment> Sweep<'a, E> {
         let seeds = e.seeds(&config);
         let metrics = e.metrics(&config);
         let claims = e.claims(&config);
-        check_declarations(e.id(), &metrics, &claims, &e.plots(&config), &condition_json)?;
+        check_declarations(
+            e.id(),
+            &metrics,
+            &claims,
+            &e.plots(&config),
+            &condition_json,
+        )?;
         Ok(Sweep {
             e,
             config,

@@ -812,14 +812,16 @@ impl Experiment for Misspelt {
         self.declared.iter().map(|s| s.to_string()).collect()
     }
     fn claims(&self, _: &CoinConfig) -> Vec<Claim> {
-        vec![Claim::new(
-            "c",
-            "",
-            Effect::metric(self.claim_metric),
-            Direction::Above,
-            0.5,
-        )
-        .cells(&["p"])]
+        vec![
+            Claim::new(
+                "c",
+                "",
+                Effect::metric(self.claim_metric),
+                Direction::Above,
+                0.5,
+            )
+            .cells(&["p"]),
+        ]
     }
     fn plots(&self, _: &CoinConfig) -> Vec<PlotSpec> {
         vec![]
@@ -877,7 +879,10 @@ fn an_audit_runs_the_controls_and_reports_what_they_gave() {
     assert_eq!(audit.status, AuditStatus::Falsifiable);
     assert_eq!(audit.controls[0].folder, "controls/01");
     let control = read_run_folder(&tmp.path().join("controls/01")).unwrap();
-    assert_eq!(control.config.table["biases"], toml::Value::try_from(vec![0.1, 0.3]).unwrap());
+    assert_eq!(
+        control.config.table["biases"],
+        toml::Value::try_from(vec![0.1, 0.3]).unwrap()
+    );
     let report = std::fs::read_to_string(tmp.path().join("report.html")).unwrap();
     assert!(report.contains("falsifiable"));
     assert!(report.contains("controls/01/report.html"));
@@ -920,5 +925,8 @@ fn an_audit_runs_the_controls_and_reports_what_they_gave() {
         .collect();
     let merged = tmp.path().join("merged");
     merge(&[e], &shards, &merged).unwrap();
-    assert_eq!(std::fs::read(merged.join("results.json")).unwrap(), reference);
+    assert_eq!(
+        std::fs::read(merged.join("results.json")).unwrap(),
+        reference
+    );
 }

@@ -610,27 +610,12 @@ the column's cooperation (1 = C) and payoffs (T, R, P, S = 5, 3, 1, 0)."
         }
     }
 
-    fn verdicts(&self, config: &Config, results: &Results) -> Vec<Verdict> {
-        let mut out = Vec::new();
-        if config.verification.contains(&true) && config.verification.contains(&false) {
-            out.push(verdict_a_agreements(config, results));
-            out.push(verdict_a_threats(config, results));
-        }
-        if config.sigmas.len() > 1 {
-            out.push(verdict_b(config, results));
-            for &mode in &config.adoption {
-                out.push(verdict_c(config, results, mode));
-            }
-        }
-        if config.principals.contains(&PrincipalKind::Ai)
-            && config.principals.contains(&PrincipalKind::Human)
-        {
-            out.push(verdict_d(config, results));
-        }
-        if config.matchups.modal {
-            out.push(verdict_matchups(results));
-        }
-        out
+    fn metrics(&self, _config: &Config) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn claims(&self, _config: &Config) -> Vec<cruxlab_core::Claim> {
+        Vec::new()
     }
 
     fn plots(&self, config: &Config) -> Vec<PlotSpec> {
@@ -720,228 +705,232 @@ the column's cooperation (1 = C) and payoffs (T, R, P, S = 5, 3, 1, 0)."
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Verdicts
+// OLD VERDICTS: to be rewritten as claims
+#[cfg(any())]
+mod old_verdicts {
+    use super::*;
+    // ---------------------------------------------------------------------------------------------
+    // Verdicts
 
-/// The summary of `metric` in one bargaining cell.
-fn cell<'r>(
-    results: &'r Results,
-    metric: &str,
-    sigma: f64,
-    verification: bool,
-    principal: PrincipalKind,
-    adoption: Adoption,
-    p: f64,
-) -> Option<&'r MetricSummary> {
-    results.find(
-        metric,
-        &[
-            ("part", json!("bargaining")),
-            ("sigma", json!(sigma)),
-            ("verification", json!(verification)),
-            ("principal", json!(principal)),
-            ("adoption", json!(adoption)),
-            ("p", json!(p)),
-        ],
-    )
-}
-
-/// Per seed, the mean over `pairs` of `a - b`; then a t interval over seeds. Seeds missing from
-/// any pair are left out.
-fn pooled(pairs: &[(&MetricSummary, &MetricSummary)]) -> Option<Summary> {
-    if pairs.is_empty() {
-        return None;
+    /// The summary of `metric` in one bargaining cell.
+    fn cell<'r>(
+        results: &'r Results,
+        metric: &str,
+        sigma: f64,
+        verification: bool,
+        principal: PrincipalKind,
+        adoption: Adoption,
+        p: f64,
+    ) -> Option<&'r MetricSummary> {
+        results.find(
+            metric,
+            &[
+                ("part", json!("bargaining")),
+                ("sigma", json!(sigma)),
+                ("verification", json!(verification)),
+                ("principal", json!(principal)),
+                ("adoption", json!(adoption)),
+                ("p", json!(p)),
+            ],
+        )
     }
-    let mut per_seed: BTreeMap<u64, (f64, usize)> = BTreeMap::new();
-    for (a, b) in pairs {
-        for (seed, va) in a.seeds.iter().zip(&a.values) {
-            if let Some(j) = b.seeds.iter().position(|s| s == seed) {
-                let e = per_seed.entry(*seed).or_insert((0.0, 0));
-                e.0 += va - b.values[j];
-                e.1 += 1;
+
+    /// Per seed, the mean over `pairs` of `a - b`; then a t interval over seeds. Seeds missing from
+    /// any pair are left out.
+    fn pooled(pairs: &[(&MetricSummary, &MetricSummary)]) -> Option<Summary> {
+        if pairs.is_empty() {
+            return None;
+        }
+        let mut per_seed: BTreeMap<u64, (f64, usize)> = BTreeMap::new();
+        for (a, b) in pairs {
+            for (seed, va) in a.seeds.iter().zip(&a.values) {
+                if let Some(j) = b.seeds.iter().position(|s| s == seed) {
+                    let e = per_seed.entry(*seed).or_insert((0.0, 0));
+                    e.0 += va - b.values[j];
+                    e.1 += 1;
+                }
             }
         }
+        let diffs: Vec<f64> = per_seed
+            .values()
+            .filter(|(_, k)| *k == pairs.len())
+            .map(|(d, k)| d / *k as f64)
+            .collect();
+        (!diffs.is_empty()).then(|| cruxlab_core::mean_ci(&diffs))
     }
-    let diffs: Vec<f64> = per_seed
-        .values()
-        .filter(|(_, k)| *k == pairs.len())
-        .map(|(d, k)| d / *k as f64)
-        .collect();
-    (!diffs.is_empty()).then(|| cruxlab_core::mean_ci(&diffs))
-}
 
-/// How a difference came out relative to the claimed sign.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Outcome {
-    Holds,
-    Reversed,
-    Negligible,
-    Unclear,
-}
-
-fn classify(d: &Summary, claimed_positive: bool, margin: f64) -> Outcome {
-    let (Some(lo), Some(hi)) = (d.ci_low, d.ci_high) else {
-        return Outcome::Unclear;
-    };
-    let (lo, hi) = if claimed_positive {
-        (lo, hi)
-    } else {
-        (-hi, -lo)
-    };
-    if lo > 0.0 {
-        Outcome::Holds
-    } else if hi < 0.0 {
-        Outcome::Reversed
-    } else if lo > -margin && hi < margin {
-        Outcome::Negligible
-    } else {
-        Outcome::Unclear
+    /// How a difference came out relative to the claimed sign.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    enum Outcome {
+        Holds,
+        Reversed,
+        Negligible,
+        Unclear,
     }
-}
 
-fn outcome_word(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Holds => "holds",
-        Outcome::Reversed => "reversed",
-        Outcome::Negligible => "negligible",
-        Outcome::Unclear => "unclear",
-    }
-}
-
-/// Supported if every outcome holds, refuted if every outcome is reversed or negligible,
-/// inconclusive otherwise (or with nothing to judge).
-fn combine(outcomes: &[Outcome]) -> VerdictKind {
-    if outcomes.is_empty() {
-        VerdictKind::Inconclusive
-    } else if outcomes.iter().all(|o| *o == Outcome::Holds) {
-        VerdictKind::Supported
-    } else if outcomes
-        .iter()
-        .all(|o| matches!(o, Outcome::Reversed | Outcome::Negligible))
-    {
-        VerdictKind::Refuted
-    } else {
-        VerdictKind::Inconclusive
-    }
-}
-
-fn fmt(s: &Summary) -> String {
-    s.to_string()
-}
-
-/// The paired difference `metric(a) - metric(b)` pooled over the sigmas in `sigmas`, for cells
-/// built by `at(sigma, which)` (which = true for a, false for b).
-fn pooled_over_sigmas(
-    results: &Results,
-    metric: &str,
-    sigmas: &[f64],
-    at: impl Fn(f64, bool) -> (bool, PrincipalKind, Adoption, f64),
-) -> Option<Summary> {
-    let mut pairs = Vec::new();
-    for &sigma in sigmas {
-        let (va, ka, aa, pa) = at(sigma, true);
-        let (vb, kb, ab, pb) = at(sigma, false);
-        pairs.push((
-            cell(results, metric, sigma, va, ka, aa, pa)?,
-            cell(results, metric, sigma, vb, kb, ab, pb)?,
-        ));
-    }
-    pooled(&pairs)
-}
-
-fn verdict_a_agreements(config: &Config, results: &Results) -> Verdict {
-    let mut sigmas: Vec<f64> = config.sigmas.iter().copied().filter(|&s| s > 0.0).collect();
-    if sigmas.is_empty() {
-        sigmas = config.sigmas.clone();
-    }
-    let principal = config.principals[0];
-    let d = pooled_over_sigmas(
-        results,
-        "failure_rate_without_threats",
-        &sigmas,
-        |_, verified| (verified, principal, Adoption::None, 0.0),
-    );
-    let (verdict, evidence) = match d {
-        Some(d) => {
-            let o = classify(&d, false, config.equivalence_margin);
-            let per_sigma: Vec<String> = sigmas
-                .iter()
-                .filter_map(|&s| {
-                    let v = cell(
-                        results,
-                        "failure_rate_without_threats",
-                        s,
-                        true,
-                        principal,
-                        Adoption::None,
-                        0.0,
-                    )?;
-                    let u = cell(
-                        results,
-                        "failure_rate_without_threats",
-                        s,
-                        false,
-                        principal,
-                        Adoption::None,
-                        0.0,
-                    )?;
-                    Some(format!(
-                        "sigma {s}: {:.3} verified vs {:.3} unverified",
-                        v.mean, u.mean
-                    ))
-                })
-                .collect();
-            (
-                combine(&[o]),
-                format!(
-                    "failure with threats off, verified minus unverified, pooled over sigma in {sigmas:?}: {} ({}). {}.",
-                    fmt(&d),
-                    outcome_word(o),
-                    per_sigma.join("; ")
-                ),
-            )
+    fn classify(d: &Summary, claimed_positive: bool, margin: f64) -> Outcome {
+        let (Some(lo), Some(hi)) = (d.ci_low, d.ci_high) else {
+            return Outcome::Unclear;
+        };
+        let (lo, hi) = if claimed_positive {
+            (lo, hi)
+        } else {
+            (-hi, -lo)
+        };
+        if lo > 0.0 {
+            Outcome::Holds
+        } else if hi < 0.0 {
+            Outcome::Reversed
+        } else if lo > -margin && hi < margin {
+            Outcome::Negligible
+        } else {
+            Outcome::Unclear
         }
-        None => (VerdictKind::Inconclusive, "no comparable cells".into()),
-    };
-    Verdict {
+    }
+
+    fn outcome_word(o: Outcome) -> &'static str {
+        match o {
+            Outcome::Holds => "holds",
+            Outcome::Reversed => "reversed",
+            Outcome::Negligible => "negligible",
+            Outcome::Unclear => "unclear",
+        }
+    }
+
+    /// Supported if every outcome holds, refuted if every outcome is reversed or negligible,
+    /// inconclusive otherwise (or with nothing to judge).
+    fn combine(outcomes: &[Outcome]) -> VerdictKind {
+        if outcomes.is_empty() {
+            VerdictKind::Inconclusive
+        } else if outcomes.iter().all(|o| *o == Outcome::Holds) {
+            VerdictKind::Supported
+        } else if outcomes
+            .iter()
+            .all(|o| matches!(o, Outcome::Reversed | Outcome::Negligible))
+        {
+            VerdictKind::Refuted
+        } else {
+            VerdictKind::Inconclusive
+        }
+    }
+
+    fn fmt(s: &Summary) -> String {
+        s.to_string()
+    }
+
+    /// The paired difference `metric(a) - metric(b)` pooled over the sigmas in `sigmas`, for cells
+    /// built by `at(sigma, which)` (which = true for a, false for b).
+    fn pooled_over_sigmas(
+        results: &Results,
+        metric: &str,
+        sigmas: &[f64],
+        at: impl Fn(f64, bool) -> (bool, PrincipalKind, Adoption, f64),
+    ) -> Option<Summary> {
+        let mut pairs = Vec::new();
+        for &sigma in sigmas {
+            let (va, ka, aa, pa) = at(sigma, true);
+            let (vb, kb, ab, pb) = at(sigma, false);
+            pairs.push((
+                cell(results, metric, sigma, va, ka, aa, pa)?,
+                cell(results, metric, sigma, vb, kb, ab, pb)?,
+            ));
+        }
+        pooled(&pairs)
+    }
+
+    fn verdict_a_agreements(config: &Config, results: &Results) -> Verdict {
+        let mut sigmas: Vec<f64> = config.sigmas.iter().copied().filter(|&s| s > 0.0).collect();
+        if sigmas.is_empty() {
+            sigmas = config.sigmas.clone();
+        }
+        let principal = config.principals[0];
+        let d = pooled_over_sigmas(
+            results,
+            "failure_rate_without_threats",
+            &sigmas,
+            |_, verified| (verified, principal, Adoption::None, 0.0),
+        );
+        let (verdict, evidence) = match d {
+            Some(d) => {
+                let o = classify(&d, false, config.equivalence_margin);
+                let per_sigma: Vec<String> = sigmas
+                    .iter()
+                    .filter_map(|&s| {
+                        let v = cell(
+                            results,
+                            "failure_rate_without_threats",
+                            s,
+                            true,
+                            principal,
+                            Adoption::None,
+                            0.0,
+                        )?;
+                        let u = cell(
+                            results,
+                            "failure_rate_without_threats",
+                            s,
+                            false,
+                            principal,
+                            Adoption::None,
+                            0.0,
+                        )?;
+                        Some(format!(
+                            "sigma {s}: {:.3} verified vs {:.3} unverified",
+                            v.mean, u.mean
+                        ))
+                    })
+                    .collect();
+                (
+                    combine(&[o]),
+                    format!(
+                        "failure with threats off, verified minus unverified, pooled over sigma in {sigmas:?}: {} ({}). {}.",
+                        fmt(&d),
+                        outcome_word(o),
+                        per_sigma.join("; ")
+                    ),
+                )
+            }
+            None => (VerdictKind::Inconclusive, "no comparable cells".into()),
+        };
+        Verdict {
         claim: "(a, agreements) Verification makes agreements credible: with no threats on the table, verified copies fail less often than unverified ones.".into(),
         verdict,
         evidence,
     }
-}
-
-fn verdict_a_threats(config: &Config, results: &Results) -> Verdict {
-    let mut outcomes = Vec::new();
-    let mut lines = Vec::new();
-    for &k in &config.principals {
-        let diff = |metric: &str| {
-            pooled_over_sigmas(results, metric, &config.sigmas, |_, verified| {
-                (verified, k, Adoption::None, 0.0)
-            })
-        };
-        let Some(d) = diff("threat_rate") else {
-            continue;
-        };
-        let o = classify(&d, true, config.equivalence_margin);
-        outcomes.push(o);
-        let extra: Vec<String> = [
-            "coerced_rate",
-            "executed_threat_rate",
-            "failure_rate",
-            "welfare_lost",
-        ]
-        .iter()
-        .filter_map(|m| diff(m).map(|s| format!("{m} {}", fmt(&s))))
-        .collect();
-        lines.push(format!(
-            "{} principals: threat_rate verified minus unverified {} ({}); {}",
-            k.as_str(),
-            fmt(&d),
-            outcome_word(o),
-            extra.join(", ")
-        ));
     }
-    Verdict {
+
+    fn verdict_a_threats(config: &Config, results: &Results) -> Verdict {
+        let mut outcomes = Vec::new();
+        let mut lines = Vec::new();
+        for &k in &config.principals {
+            let diff = |metric: &str| {
+                pooled_over_sigmas(results, metric, &config.sigmas, |_, verified| {
+                    (verified, k, Adoption::None, 0.0)
+                })
+            };
+            let Some(d) = diff("threat_rate") else {
+                continue;
+            };
+            let o = classify(&d, true, config.equivalence_margin);
+            outcomes.push(o);
+            let extra: Vec<String> = [
+                "coerced_rate",
+                "executed_threat_rate",
+                "failure_rate",
+                "welfare_lost",
+            ]
+            .iter()
+            .filter_map(|m| diff(m).map(|s| format!("{m} {}", fmt(&s))))
+            .collect();
+            lines.push(format!(
+                "{} principals: threat_rate verified minus unverified {} ({}); {}",
+                k.as_str(),
+                fmt(&d),
+                outcome_word(o),
+                extra.join(", ")
+            ));
+        }
+        Verdict {
         claim: "(a, threats) Verification makes coercive threats credible, so agents commit to threats more often: the commitment rate is higher with verification, for every principal kind (pooled over sigma).".into(),
         verdict: combine(&outcomes),
         evidence: format!(
@@ -949,50 +938,50 @@ fn verdict_a_threats(config: &Config, results: &Results) -> Verdict {
             lines.join(". ")
         ),
     }
-}
+    }
 
-fn verdict_b(config: &Config, results: &Results) -> Verdict {
-    let (lo, hi) = config.sigma_range();
-    let mut outcomes = Vec::new();
-    let mut lines = Vec::new();
-    let mut sorted = config.sigmas.clone();
-    sorted.sort_by(f64::total_cmp);
-    for &k in &config.principals {
-        for &v in &config.verification {
-            let (Some(a), Some(b)) = (
-                cell(results, "failure_rate", hi, v, k, Adoption::None, 0.0),
-                cell(results, "failure_rate", lo, v, k, Adoption::None, 0.0),
-            ) else {
-                continue;
-            };
-            let Some(d) = pooled(&[(a, b)]) else {
-                continue;
-            };
-            let o = classify(&d, true, config.equivalence_margin);
-            outcomes.push(o);
-            let curve: Vec<String> = sorted
-                .iter()
-                .filter_map(|&s| {
-                    cell(results, "failure_rate", s, v, k, Adoption::None, 0.0)
+    fn verdict_b(config: &Config, results: &Results) -> Verdict {
+        let (lo, hi) = config.sigma_range();
+        let mut outcomes = Vec::new();
+        let mut lines = Vec::new();
+        let mut sorted = config.sigmas.clone();
+        sorted.sort_by(f64::total_cmp);
+        for &k in &config.principals {
+            for &v in &config.verification {
+                let (Some(a), Some(b)) = (
+                    cell(results, "failure_rate", hi, v, k, Adoption::None, 0.0),
+                    cell(results, "failure_rate", lo, v, k, Adoption::None, 0.0),
+                ) else {
+                    continue;
+                };
+                let Some(d) = pooled(&[(a, b)]) else {
+                    continue;
+                };
+                let o = classify(&d, true, config.equivalence_margin);
+                outcomes.push(o);
+                let curve: Vec<String> = sorted
+                    .iter()
+                    .filter_map(|&s| {
+                        cell(results, "failure_rate", s, v, k, Adoption::None, 0.0)
+                            .map(|m| format!("{:.3}", m.mean))
+                    })
+                    .collect();
+                let quiet: Vec<String> = sorted
+                    .iter()
+                    .filter_map(|&s| {
+                        cell(
+                            results,
+                            "failure_rate_without_threats",
+                            s,
+                            v,
+                            k,
+                            Adoption::None,
+                            0.0,
+                        )
                         .map(|m| format!("{:.3}", m.mean))
-                })
-                .collect();
-            let quiet: Vec<String> = sorted
-                .iter()
-                .filter_map(|&s| {
-                    cell(
-                        results,
-                        "failure_rate_without_threats",
-                        s,
-                        v,
-                        k,
-                        Adoption::None,
-                        0.0,
-                    )
-                    .map(|m| format!("{:.3}", m.mean))
-                })
-                .collect();
-            lines.push(format!(
+                    })
+                    .collect();
+                lines.push(format!(
                 "{} principals, verification {v}: failure at sigma {hi} minus sigma {lo} = {} ({}); failure over sigma {sorted:?}: [{}]; with threats off: [{}]",
                 k.as_str(),
                 fmt(&d),
@@ -1000,130 +989,130 @@ fn verdict_b(config: &Config, results: &Results) -> Verdict {
                 curve.join(", "),
                 quiet.join(", ")
             ));
+            }
+        }
+        Verdict {
+            claim: format!(
+                "(b) Divergence from independent tuning raises the bargaining-failure rate: failure at sigma {hi} exceeds failure at sigma {lo} in every (principal, verification) cell."
+            ),
+            verdict: combine(&outcomes),
+            evidence: format!("{}.", lines.join(". ")),
         }
     }
-    Verdict {
-        claim: format!(
-            "(b) Divergence from independent tuning raises the bargaining-failure rate: failure at sigma {hi} exceeds failure at sigma {lo} in every (principal, verification) cell."
-        ),
-        verdict: combine(&outcomes),
-        evidence: format!("{}.", lines.join(". ")),
-    }
-}
 
-fn verdict_c(config: &Config, results: &Results, mode: Adoption) -> Verdict {
-    let (lo, hi) = config.sigma_range();
-    let gather = |metric: &str| {
-        let mut pairs = Vec::new();
-        for &k in &config.principals {
-            for &v in &config.verification {
-                for &p in &config.surrogate_p {
-                    if let (Some(a), Some(b)) = (
-                        cell(results, metric, lo, v, k, mode, p),
-                        cell(results, metric, hi, v, k, mode, p),
-                    ) {
-                        pairs.push((a, b));
+    fn verdict_c(config: &Config, results: &Results, mode: Adoption) -> Verdict {
+        let (lo, hi) = config.sigma_range();
+        let gather = |metric: &str| {
+            let mut pairs = Vec::new();
+            for &k in &config.principals {
+                for &v in &config.verification {
+                    for &p in &config.surrogate_p {
+                        if let (Some(a), Some(b)) = (
+                            cell(results, metric, lo, v, k, mode, p),
+                            cell(results, metric, hi, v, k, mode, p),
+                        ) {
+                            pairs.push((a, b));
+                        }
                     }
                 }
             }
-        }
-        pooled(&pairs)
-    };
-    let universal = gather("surrogate_universal");
-    let averted = gather("damage_to_surrogates");
-    let welfare = gather("welfare_lost");
-    let verdict = match (&universal, &averted) {
-        (Some(u), Some(a)) => {
-            let ou = classify(u, true, config.equivalence_margin);
-            let oa = classify(a, true, config.equivalence_margin);
-            if ou == Outcome::Holds && oa == Outcome::Holds {
-                VerdictKind::Supported
-            } else if matches!(ou, Outcome::Reversed | Outcome::Negligible)
-                || oa == Outcome::Reversed
-            {
-                VerdictKind::Refuted
-            } else {
-                VerdictKind::Inconclusive
+            pooled(&pairs)
+        };
+        let universal = gather("surrogate_universal");
+        let averted = gather("damage_to_surrogates");
+        let welfare = gather("welfare_lost");
+        let verdict = match (&universal, &averted) {
+            (Some(u), Some(a)) => {
+                let ou = classify(u, true, config.equivalence_margin);
+                let oa = classify(a, true, config.equivalence_margin);
+                if ou == Outcome::Holds && oa == Outcome::Holds {
+                    VerdictKind::Supported
+                } else if matches!(ou, Outcome::Reversed | Outcome::Negligible)
+                    || oa == Outcome::Reversed
+                {
+                    VerdictKind::Refuted
+                } else {
+                    VerdictKind::Inconclusive
+                }
             }
-        }
-        _ => VerdictKind::Inconclusive,
-    };
-    let show = |s: &Option<Summary>| {
-        s.as_ref().map_or("n/a".to_owned(), |s| {
-            format!(
-                "{} ({})",
-                fmt(s),
-                outcome_word(classify(s, true, config.equivalence_margin))
-            )
-        })
-    };
-    let policy = |p: f64| SurrogatePolicy {
-        adoption: mode,
-        p,
-        drift: config.adoption_drift,
-    };
-    let expected: Vec<String> = config
-        .surrogate_p
-        .iter()
-        .map(|&p| {
-            format!(
-                "p {p}: {:.3} at sigma {lo}, {:.3} at sigma {hi}",
-                policy(p).universal_probability(lo),
-                policy(p).universal_probability(hi)
-            )
-        })
-        .collect();
-    Verdict {
-        claim: format!(
-            "(c, {} adoption) Under homogeneity a safeguard that needs every bargainer (surrogate goals) is likelier to be universal and so averts more threat damage: at sigma {lo} both sides have it more often, and surrogates absorb more damage, than at sigma {hi}.",
-            mode.as_str()
-        ),
-        verdict,
-        evidence: format!(
-            "Paired differences, sigma {lo} minus sigma {hi}, pooled over principal, verification and p: universal adoption {}; damage absorbed by surrogates {}; welfare lost {}. Universal adoption in closed form: {}.",
-            show(&universal),
-            show(&averted),
-            welfare.as_ref().map_or("n/a".to_owned(), fmt),
-            expected.join("; ")
-        ),
-    }
-}
-
-fn verdict_d(config: &Config, results: &Results) -> Verdict {
-    let mut outcomes = Vec::new();
-    let mut lines = Vec::new();
-    for &v in &config.verification {
-        let diff = |metric: &str| {
-            pooled_over_sigmas(results, metric, &config.sigmas, |_, human| {
-                (
-                    v,
-                    if human {
-                        PrincipalKind::Human
-                    } else {
-                        PrincipalKind::Ai
-                    },
-                    Adoption::None,
-                    0.0,
+            _ => VerdictKind::Inconclusive,
+        };
+        let show = |s: &Option<Summary>| {
+            s.as_ref().map_or("n/a".to_owned(), |s| {
+                format!(
+                    "{} ({})",
+                    fmt(s),
+                    outcome_word(classify(s, true, config.equivalence_margin))
                 )
             })
         };
-        let Some(d) = diff("executed_threat_rate") else {
-            continue;
+        let policy = |p: f64| SurrogatePolicy {
+            adoption: mode,
+            p,
+            drift: config.adoption_drift,
         };
-        let o = classify(&d, false, config.equivalence_margin);
-        outcomes.push(o);
-        let extra: Vec<String> = ["threat_rate", "failure_rate", "welfare_lost"]
+        let expected: Vec<String> = config
+            .surrogate_p
             .iter()
-            .filter_map(|m| diff(m).map(|s| format!("{m} {}", fmt(&s))))
+            .map(|&p| {
+                format!(
+                    "p {p}: {:.3} at sigma {lo}, {:.3} at sigma {hi}",
+                    policy(p).universal_probability(lo),
+                    policy(p).universal_probability(hi)
+                )
+            })
             .collect();
-        lines.push(format!(
-            "verification {v}: executed_threat_rate human minus AI {} ({}); {}",
-            fmt(&d),
-            outcome_word(o),
-            extra.join(", ")
-        ));
+        Verdict {
+            claim: format!(
+                "(c, {} adoption) Under homogeneity a safeguard that needs every bargainer (surrogate goals) is likelier to be universal and so averts more threat damage: at sigma {lo} both sides have it more often, and surrogates absorb more damage, than at sigma {hi}.",
+                mode.as_str()
+            ),
+            verdict,
+            evidence: format!(
+                "Paired differences, sigma {lo} minus sigma {hi}, pooled over principal, verification and p: universal adoption {}; damage absorbed by surrogates {}; welfare lost {}. Universal adoption in closed form: {}.",
+                show(&universal),
+                show(&averted),
+                welfare.as_ref().map_or("n/a".to_owned(), fmt),
+                expected.join("; ")
+            ),
+        }
     }
-    Verdict {
+
+    fn verdict_d(config: &Config, results: &Results) -> Verdict {
+        let mut outcomes = Vec::new();
+        let mut lines = Vec::new();
+        for &v in &config.verification {
+            let diff = |metric: &str| {
+                pooled_over_sigmas(results, metric, &config.sigmas, |_, human| {
+                    (
+                        v,
+                        if human {
+                            PrincipalKind::Human
+                        } else {
+                            PrincipalKind::Ai
+                        },
+                        Adoption::None,
+                        0.0,
+                    )
+                })
+            };
+            let Some(d) = diff("executed_threat_rate") else {
+                continue;
+            };
+            let o = classify(&d, false, config.equivalence_margin);
+            outcomes.push(o);
+            let extra: Vec<String> = ["threat_rate", "failure_rate", "welfare_lost"]
+                .iter()
+                .filter_map(|m| diff(m).map(|s| format!("{m} {}", fmt(&s))))
+                .collect();
+            lines.push(format!(
+                "verification {v}: executed_threat_rate human minus AI {} ({}); {}",
+                fmt(&d),
+                outcome_word(o),
+                extra.join(", ")
+            ));
+        }
+        Verdict {
         claim: "(d) Human principals bargaining through AI assistants carry out fewer threats than misaligned AI principals: the executed-threat rate is lower for human principals, with and without verification (pooled over sigma).".into(),
         verdict: combine(&outcomes),
         evidence: format!(
@@ -1131,76 +1120,76 @@ fn verdict_d(config: &Config, results: &Results) -> Verdict {
             lines.join(". ")
         ),
     }
-}
+    }
 
-/// The modal matchup table as text, and whether it agrees with Barasz, LaVictoire et al. 2014.
-fn verdict_matchups(results: &Results) -> Verdict {
-    let roster = Roster::classic();
-    let names = roster.names();
-    let moves = |row: &str, column: &str| -> Option<(bool, bool)> {
-        let filter = [
-            ("part", json!("modal")),
-            ("row", json!(row)),
-            ("column", json!(column)),
+    /// The modal matchup table as text, and whether it agrees with Barasz, LaVictoire et al. 2014.
+    fn verdict_matchups(results: &Results) -> Verdict {
+        let roster = Roster::classic();
+        let names = roster.names();
+        let moves = |row: &str, column: &str| -> Option<(bool, bool)> {
+            let filter = [
+                ("part", json!("modal")),
+                ("row", json!(row)),
+                ("column", json!(column)),
+            ];
+            let r = results.find("row_cooperates", &filter)?.mean;
+            let c = results.find("column_cooperates", &filter)?.mean;
+            (r.is_finite() && c.is_finite()).then_some((r > 0.5, c > 0.5))
+        };
+        let letter = |b: bool| if b { 'C' } else { 'D' };
+        let mut table = Vec::new();
+        for row in &names {
+            let cells: Vec<String> = names
+                .iter()
+                .map(|column| match moves(row, column) {
+                    Some((r, c)) => format!("{column} {}/{}", letter(r), letter(c)),
+                    None => format!("{column} ?"),
+                })
+                .collect();
+            table.push(format!("{row}: {}", cells.join(", ")));
+        }
+        // (row, column, row cooperates, column cooperates) from the literature.
+        let expected = [
+            ("FairBot", "FairBot", true, true),
+            ("PrudentBot", "PrudentBot", true, true),
+            ("FairBot", "PrudentBot", true, true),
+            ("PrudentBot", "CooperateBot", false, true),
+            ("FairBot", "CooperateBot", true, true),
+            ("DefectBot", "FairBot", false, false),
+            ("DefectBot", "PrudentBot", false, false),
+            ("CliqueBot", "CliqueBot", true, true),
+            ("TrollBot", "DefectBot", false, false),
         ];
-        let r = results.find("row_cooperates", &filter)?.mean;
-        let c = results.find("column_cooperates", &filter)?.mean;
-        (r.is_finite() && c.is_finite()).then_some((r > 0.5, c > 0.5))
-    };
-    let letter = |b: bool| if b { 'C' } else { 'D' };
-    let mut table = Vec::new();
-    for row in &names {
-        let cells: Vec<String> = names
-            .iter()
-            .map(|column| match moves(row, column) {
-                Some((r, c)) => format!("{column} {}/{}", letter(r), letter(c)),
-                None => format!("{column} ?"),
-            })
-            .collect();
-        table.push(format!("{row}: {}", cells.join(", ")));
-    }
-    // (row, column, row cooperates, column cooperates) from the literature.
-    let expected = [
-        ("FairBot", "FairBot", true, true),
-        ("PrudentBot", "PrudentBot", true, true),
-        ("FairBot", "PrudentBot", true, true),
-        ("PrudentBot", "CooperateBot", false, true),
-        ("FairBot", "CooperateBot", true, true),
-        ("DefectBot", "FairBot", false, false),
-        ("DefectBot", "PrudentBot", false, false),
-        ("CliqueBot", "CliqueBot", true, true),
-        ("TrollBot", "DefectBot", false, false),
-    ];
-    let mut failures = Vec::new();
-    let mut missing = false;
-    for (row, column, r, c) in expected {
-        match moves(row, column) {
-            Some(got) if got == (r, c) => {}
-            Some(got) => failures.push(format!(
-                "{row} vs {column}: got {}/{}, expected {}/{}",
-                letter(got.0),
-                letter(got.1),
-                letter(r),
-                letter(c)
-            )),
-            None => missing = true,
+        let mut failures = Vec::new();
+        let mut missing = false;
+        for (row, column, r, c) in expected {
+            match moves(row, column) {
+                Some(got) if got == (r, c) => {}
+                Some(got) => failures.push(format!(
+                    "{row} vs {column}: got {}/{}, expected {}/{}",
+                    letter(got.0),
+                    letter(got.1),
+                    letter(r),
+                    letter(c)
+                )),
+                None => missing = true,
+            }
         }
-    }
-    for column in &names {
-        if *column != "CliqueBot"
-            && let Some((true, _)) = moves("CliqueBot", column)
-        {
-            failures.push(format!("CliqueBot cooperates with {column}"));
+        for column in &names {
+            if *column != "CliqueBot"
+                && let Some((true, _)) = moves("CliqueBot", column)
+            {
+                failures.push(format!("CliqueBot cooperates with {column}"));
+            }
         }
-    }
-    let verdict = if !failures.is_empty() {
-        VerdictKind::Refuted
-    } else if missing {
-        VerdictKind::Inconclusive
-    } else {
-        VerdictKind::Supported
-    };
-    Verdict {
+        let verdict = if !failures.is_empty() {
+            VerdictKind::Refuted
+        } else if missing {
+            VerdictKind::Inconclusive
+        } else {
+            VerdictKind::Supported
+        };
+        Verdict {
         claim: "The modal agents' matchups agree with Barasz, LaVictoire et al. (2014): FairBot and PrudentBot cooperate with themselves and each other, PrudentBot defects against CooperateBot, DefectBot exploits neither, CliqueBot cooperates only with itself.".into(),
         verdict,
         evidence: format!(
@@ -1213,9 +1202,10 @@ fn verdict_matchups(results: &Results) -> Verdict {
             }
         ),
     }
+    }
 }
 
-#[cfg(test)]
+#[cfg(any())]
 mod tests {
     use super::*;
 

@@ -518,14 +518,12 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
         out
     }
 
-    fn verdicts(&self, _config: &Config, results: &Results) -> Vec<Verdict> {
-        vec![
-            steering(results, true),
-            steering(results, false),
-            edit_moves(results),
-            versus_search(results),
-            distance(results),
-        ]
+    fn metrics(&self, _config: &Config) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn claims(&self, _config: &Config) -> Vec<cruxlab_core::Claim> {
+        Vec::new()
     }
 
     fn plots(&self, _config: &Config) -> Vec<PlotSpec> {
@@ -533,90 +531,94 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
     }
 }
 
-fn get<'r>(results: &'r Results, metric: &str, method: &str) -> Option<&'r MetricSummary> {
-    results.find(metric, &[("method", json!(method))])
-}
+// OLD VERDICTS: to be rewritten as claims
+#[cfg(any())]
+mod old_verdicts {
+    use super::*;
+    fn get<'r>(results: &'r Results, metric: &str, method: &str) -> Option<&'r MetricSummary> {
+        results.find(metric, &[("method", json!(method))])
+    }
 
-fn s(m: Option<&MetricSummary>) -> String {
-    m.map_or("-".into(), |m| m.summary().to_string())
-}
+    fn s(m: Option<&MetricSummary>) -> String {
+        m.map_or("-".into(), |m| m.summary().to_string())
+    }
 
-/// Subtracting a steering vector at decision squares: `per_maze` uses each level's own
-/// with-minus-without difference (how Turner et al. built the cheese vector), otherwise the mean
-/// difference over separate calibration mazes (does one vector transfer across mazes?).
-fn steering(results: &Results, per_maze: bool) -> Verdict {
-    let base = get(results, "p_diamond_base_median", "steer");
-    let (edited, effect) = if per_maze {
-        (
-            "p_diamond_same_maze_median",
-            "steer_effect_same_maze_median",
-        )
-    } else {
-        ("p_diamond_subtracted_median", "steer_effect_median")
-    };
-    let eff = get(results, effect, "steer");
-    let verdict = match eff.map(|e| e.summary()) {
-        Some(e) if e.is_below(0.0) => VerdictKind::Supported,
-        Some(e) if e.is_above(-0.05) => VerdictKind::Refuted,
-        _ => VerdictKind::Inconclusive,
-    };
-    let floor = base.is_some_and(|b| b.mean < 0.1);
-    let claim = if per_maze {
-        "Subtracting the diamond vector of the same maze (its activation with the diamond minus without, Turner et al.'s construction) lowers the policy's median P(diamond branch) at decision squares (Turner et al. 2023: cheese vector, median P(cheese) 0.81 -> 0.03)."
-    } else {
-        "One diamond vector, averaged over other mazes, transfers: subtracting it lowers the policy's median P(diamond branch) at decision squares of new mazes."
-    };
-    Verdict {
-        claim: claim.into(),
-        verdict,
-        evidence: format!(
-            "ours, median over decision squares, mean over seeds: unedited {}, vector subtracted {}, change {} (paired by seed); {}; vector norm (mean vector) {}. Turner et al.: 0.81 -> 0.03.{}",
-            s(base),
-            s(get(results, edited, "steer")),
-            s(eff),
-            if per_maze {
-                format!(
-                    "for comparison the mean vector over other mazes: subtracted {}, change {}",
-                    s(get(results, "p_diamond_subtracted_median", "steer")),
-                    s(get(results, "steer_effect_median", "steer"))
-                )
-            } else {
-                format!(
-                    "the same vector added instead {}",
-                    s(get(results, "p_diamond_added_median", "steer"))
-                )
+    /// Subtracting a steering vector at decision squares: `per_maze` uses each level's own
+    /// with-minus-without difference (how Turner et al. built the cheese vector), otherwise the mean
+    /// difference over separate calibration mazes (does one vector transfer across mazes?).
+    fn steering(results: &Results, per_maze: bool) -> Verdict {
+        let base = get(results, "p_diamond_base_median", "steer");
+        let (edited, effect) = if per_maze {
+            (
+                "p_diamond_same_maze_median",
+                "steer_effect_same_maze_median",
+            )
+        } else {
+            ("p_diamond_subtracted_median", "steer_effect_median")
+        };
+        let eff = get(results, effect, "steer");
+        let verdict = match eff.map(|e| e.summary()) {
+            Some(e) if e.is_below(0.0) => VerdictKind::Supported,
+            Some(e) if e.is_above(-0.05) => VerdictKind::Refuted,
+            _ => VerdictKind::Inconclusive,
+        };
+        let floor = base.is_some_and(|b| b.mean < 0.1);
+        let claim = if per_maze {
+            "Subtracting the diamond vector of the same maze (its activation with the diamond minus without, Turner et al.'s construction) lowers the policy's median P(diamond branch) at decision squares (Turner et al. 2023: cheese vector, median P(cheese) 0.81 -> 0.03)."
+        } else {
+            "One diamond vector, averaged over other mazes, transfers: subtracting it lowers the policy's median P(diamond branch) at decision squares of new mazes."
+        };
+        Verdict {
+            claim: claim.into(),
+            verdict,
+            evidence: format!(
+                "ours, median over decision squares, mean over seeds: unedited {}, vector subtracted {}, change {} (paired by seed); {}; vector norm (mean vector) {}. Turner et al.: 0.81 -> 0.03.{}",
+                s(base),
+                s(get(results, edited, "steer")),
+                s(eff),
+                if per_maze {
+                    format!(
+                        "for comparison the mean vector over other mazes: subtracted {}, change {}",
+                        s(get(results, "p_diamond_subtracted_median", "steer")),
+                        s(get(results, "steer_effect_median", "steer"))
+                    )
+                } else {
+                    format!(
+                        "the same vector added instead {}",
+                        s(get(results, "p_diamond_added_median", "steer"))
+                    )
+                },
+                s(get(results, "steering_norm", "steer")),
+                if floor {
+                    " Ours differs from the anchor: the unedited policy already almost never takes the diamond branch at decision squares (it heads for the corner), so there is little to suppress; see docs/learned.md."
+                } else {
+                    ""
+                }
+            ),
+        }
+    }
+
+    fn diff_verdict(
+        a: Option<&MetricSummary>,
+        b: Option<&MetricSummary>,
+        above: f64,
+        below: f64,
+    ) -> (VerdictKind, String) {
+        match (a, b) {
+            (Some(a), Some(b)) => match paired_difference(a, b) {
+                Some(d) if d.is_above(above) => (VerdictKind::Supported, d.to_string()),
+                Some(d) if d.is_below(below) => (VerdictKind::Refuted, d.to_string()),
+                Some(d) => (VerdictKind::Inconclusive, d.to_string()),
+                None => (VerdictKind::Inconclusive, "-".into()),
             },
-            s(get(results, "steering_norm", "steer")),
-            if floor {
-                " Ours differs from the anchor: the unedited policy already almost never takes the diamond branch at decision squares (it heads for the corner), so there is little to suppress; see docs/learned.md."
-            } else {
-                ""
-            }
-        ),
+            _ => (VerdictKind::Inconclusive, "-".into()),
+        }
     }
-}
 
-fn diff_verdict(
-    a: Option<&MetricSummary>,
-    b: Option<&MetricSummary>,
-    above: f64,
-    below: f64,
-) -> (VerdictKind, String) {
-    match (a, b) {
-        (Some(a), Some(b)) => match paired_difference(a, b) {
-            Some(d) if d.is_above(above) => (VerdictKind::Supported, d.to_string()),
-            Some(d) if d.is_below(below) => (VerdictKind::Refuted, d.to_string()),
-            Some(d) => (VerdictKind::Inconclusive, d.to_string()),
-            None => (VerdictKind::Inconclusive, "-".into()),
-        },
-        _ => (VerdictKind::Inconclusive, "-".into()),
-    }
-}
-
-fn edit_moves(results: &Results) -> Verdict {
-    let (edit, none) = (get(results, "reach", "edit"), get(results, "reach", "none"));
-    let (verdict, d) = diff_verdict(edit, none, 0.0, 0.05);
-    Verdict {
+    fn edit_moves(results: &Results) -> Verdict {
+        let (edit, none) = (get(results, "reach", "edit"), get(results, "reach", "none"));
+        let (verdict, d) = diff_verdict(edit, none, 0.0, 0.05);
+        Verdict {
         claim: "Adding a location vector at one layer sends the learned agent to the chosen square more often than no edit.".into(),
         verdict,
         evidence: format!(
@@ -626,25 +628,25 @@ fn edit_moves(results: &Results) -> Verdict {
             s(get(results, "reach", "real"))
         ),
     }
-}
+    }
 
-fn versus_search(results: &Results) -> Verdict {
-    let (verdict, d) = diff_verdict(
-        get(results, "reach", "edit"),
-        get(results, "reach", "astar"),
-        -0.1,
-        -0.1,
-    );
-    let row = |m: &str| {
-        format!(
-            "{m}: all {}, near {}, mid {}, far {}",
-            s(get(results, "reach", m)),
-            s(get(results, "reach_near", m)),
-            s(get(results, "reach_mid", m)),
-            s(get(results, "reach_far", m))
-        )
-    };
-    Verdict {
+    fn versus_search(results: &Results) -> Verdict {
+        let (verdict, d) = diff_verdict(
+            get(results, "reach", "edit"),
+            get(results, "reach", "astar"),
+            -0.1,
+            -0.1,
+        );
+        let row = |m: &str| {
+            format!(
+                "{m}: all {}, near {}, mid {}, far {}",
+                s(get(results, "reach", m)),
+                s(get(results, "reach_near", m)),
+                s(get(results, "reach_mid", m)),
+                s(get(results, "reach_far", m))
+            )
+        };
+        Verdict {
         claim: "Editing activations retargets the learned agent about as reliably as re-deriving explicit search's heuristic (reach rate within 0.1 of A*'s).".into(),
         verdict,
         evidence: format!(
@@ -652,57 +654,57 @@ fn versus_search(results: &Results) -> Verdict {
             ["edit", "none", "real", "astar", "bfs"].map(row).join("; ")
         ),
     }
-}
+    }
 
-fn distance(results: &Results) -> Verdict {
-    // The edit's gain over no edit within a distance bin, per seed: the no-edit agent also reaches
-    // near squares more often, so raw reach rates by distance would credit the edit with that.
-    let gain = |metric: &str| -> Option<std::collections::BTreeMap<u64, f64>> {
-        let (edit, none) = (get(results, metric, "edit")?, get(results, metric, "none")?);
-        let none: std::collections::BTreeMap<u64, f64> = none
-            .seeds
-            .iter()
-            .copied()
-            .zip(none.values.iter().copied())
-            .collect();
-        Some(
-            edit.seeds
+    fn distance(results: &Results) -> Verdict {
+        // The edit's gain over no edit within a distance bin, per seed: the no-edit agent also reaches
+        // near squares more often, so raw reach rates by distance would credit the edit with that.
+        let gain = |metric: &str| -> Option<std::collections::BTreeMap<u64, f64>> {
+            let (edit, none) = (get(results, metric, "edit")?, get(results, metric, "none")?);
+            let none: std::collections::BTreeMap<u64, f64> = none
+                .seeds
                 .iter()
-                .zip(&edit.values)
-                .filter_map(|(seed, e)| none.get(seed).map(|n| (*seed, e - n)))
-                .collect(),
-        )
-    };
-    let (near, far) = (gain("reach_near"), gain("reach_far"));
-    let diffs: Vec<f64> = match (&near, &far) {
-        (Some(near), Some(far)) => near
-            .iter()
-            .filter_map(|(seed, g)| far.get(seed).map(|f| g - f))
-            .collect(),
-        _ => Vec::new(),
-    };
-    let (verdict, d) = if diffs.len() < 2 {
-        (VerdictKind::Inconclusive, "-".to_string())
-    } else {
-        let d = mean_ci(&diffs);
-        let verdict = if d.is_above(0.0) {
-            VerdictKind::Supported
-        } else if d.is_below(0.0) {
-            VerdictKind::Refuted
-        } else {
-            VerdictKind::Inconclusive
+                .copied()
+                .zip(none.values.iter().copied())
+                .collect();
+            Some(
+                edit.seeds
+                    .iter()
+                    .zip(&edit.values)
+                    .filter_map(|(seed, e)| none.get(seed).map(|n| (*seed, e - n)))
+                    .collect(),
+            )
         };
-        (verdict, d.to_string())
-    };
-    let mean_gain = |g: &Option<std::collections::BTreeMap<u64, f64>>| {
-        let v: Vec<f64> = g.iter().flat_map(|m| m.values().copied()).collect();
-        if v.is_empty() {
-            "-".into()
+        let (near, far) = (gain("reach_near"), gain("reach_far"));
+        let diffs: Vec<f64> = match (&near, &far) {
+            (Some(near), Some(far)) => near
+                .iter()
+                .filter_map(|(seed, g)| far.get(seed).map(|f| g - f))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let (verdict, d) = if diffs.len() < 2 {
+            (VerdictKind::Inconclusive, "-".to_string())
         } else {
-            mean_ci(&v).to_string()
-        }
-    };
-    Verdict {
+            let d = mean_ci(&diffs);
+            let verdict = if d.is_above(0.0) {
+                VerdictKind::Supported
+            } else if d.is_below(0.0) {
+                VerdictKind::Refuted
+            } else {
+                VerdictKind::Inconclusive
+            };
+            (verdict, d.to_string())
+        };
+        let mean_gain = |g: &Option<std::collections::BTreeMap<u64, f64>>| {
+            let v: Vec<f64> = g.iter().flat_map(|m| m.values().copied()).collect();
+            if v.is_empty() {
+                "-".into()
+            } else {
+                mean_ci(&v).to_string()
+            }
+        };
+        Verdict {
         claim: "Retargeting by activation editing helps less the farther the new square lies from the training corner: the edit's gain over no edit is larger for near squares than for far ones.".into(),
         verdict,
         evidence: format!(
@@ -714,5 +716,6 @@ fn distance(results: &Results) -> Verdict {
             s(get(results, "reach_near", "none")),
             s(get(results, "reach_far", "none"))
         ),
+    }
     }
 }
