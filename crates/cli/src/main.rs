@@ -69,6 +69,23 @@ enum Command {
         #[arg(long, value_name = "K/N")]
         shard: Option<String>,
     },
+    /// How each claim's verdict depends on the model's assumptions: run the experiment at
+    /// Sobol-sampled points of the box of varied config keys and report, per claim, the share
+    /// supported / refuted / inconclusive and the key that moves it most.
+    Sensitivity {
+        experiment: String,
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// A numeric config key and its range, KEY=LO..HI (repeatable).
+        #[arg(long = "vary", value_name = "KEY=LO..HI", required = true)]
+        vary: Vec<String>,
+        /// Number of sampled points.
+        #[arg(long, default_value_t = 64)]
+        samples: usize,
+        /// Output folder (default: runs/ID-sensitivity).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Run every experiment and write an index.html linking their reports.
     Suite {
         /// Quick configs, sized to finish in minutes on a laptop; audits them too.
@@ -271,6 +288,68 @@ fn dispatch(cli: Cli) -> Result<()> {
                 stop_after: None,
             };
             report_outcome(e.id(), &out, e.audit(&resolved, &opts)?);
+        }
+        Command::Sensitivity {
+            experiment,
+            config,
+            vary,
+            samples,
+            out,
+        } => {
+            let e = cruxlab_core::find(&experiments, &experiment)?;
+            let vary = vary
+                .iter()
+                .map(|v| cruxlab_core::sensitivity::Vary::parse(v))
+                .collect::<Result<Vec<_>, _>>()?;
+            let resolved = e.resolve(&Overrides {
+                quick: config.quick,
+                file: config.config,
+                sets: config.sets,
+                seeds: config.seeds,
+            })?;
+            let out = out.unwrap_or_else(|| PathBuf::from(format!("runs/{}-sensitivity", e.id())));
+            let opts = RunOptions {
+                out: out.clone(),
+                shard: None,
+                progress: false,
+                threads: cli.threads,
+                stop_after: None,
+            };
+            if let Some(analysis) =
+                cruxlab_core::sensitivity::run(e, &resolved, &vary, samples, &opts)?
+            {
+                println!(
+                    "{}: {} samples over {}",
+                    analysis.experiment,
+                    analysis.samples.len(),
+                    analysis
+                        .vary
+                        .iter()
+                        .map(|v| v.key.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                let width = analysis
+                    .claims
+                    .iter()
+                    .map(|c| c.id.len())
+                    .max()
+                    .unwrap_or(0);
+                for c in &analysis.claims {
+                    println!(
+                        "  {:<width$}  supported {:.2}  inconclusive {:.2}  refuted {:.2}  (n={})  moved most by: {}",
+                        c.id,
+                        c.supported,
+                        c.inconclusive,
+                        c.refuted,
+                        c.n,
+                        c.most_influential
+                            .as_deref()
+                            .unwrap_or("none (verdict constant)")
+                    );
+                }
+                println!("report: {}", out.join("sensitivity.html").display());
+            }
         }
         Command::Suite { quick, audit, out } => {
             let audit = audit || quick;

@@ -93,6 +93,9 @@ pub enum UserError {
     /// An experiment id nobody registered.
     #[error("unknown experiment '{id}' (known: {known})")]
     UnknownExperiment { id: String, known: String },
+    /// A bad command-line argument (a malformed `--vary`, too few `--samples`, ...).
+    #[error("{0}")]
+    Usage(String),
     /// `merge` without folders.
     #[error("merge needs at least one run folder")]
     NothingToMerge,

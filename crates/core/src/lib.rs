@@ -20,6 +20,7 @@ mod finalize;
 mod plot;
 mod report;
 mod run;
+pub mod sensitivity;
 mod shard;
 pub mod stats;
 mod store;

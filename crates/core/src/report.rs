@@ -66,7 +66,7 @@ details > summary { cursor: pointer; color: #444; }
 td.cell { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.8rem; }
 ";
 
-fn page(title: &str, body: &str) -> String {
+pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
