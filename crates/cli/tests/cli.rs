@@ -68,8 +68,13 @@ fn run_writes_every_file_and_is_reproducible() {
     }
     assert_eq!(metric["n"], 3);
     let verdict = &results["verdicts"][0];
-    for key in ["claim", "verdict", "evidence"] {
+    for key in ["id", "claim", "verdict", "rule", "evidence", "controls"] {
         assert!(verdict.get(key).is_some(), "verdict lacks {key}");
+    }
+    // The evidence is data: per cell, estimate, CI, n and outcome.
+    let cell = &verdict["evidence"]["cells"][0];
+    for key in ["cell", "estimate", "ci_low", "ci_high", "n", "outcome"] {
+        assert!(cell.get(key).is_some(), "evidence cell lacks {key}");
     }
     // 3 agents x 1 level size x 2 budgets x 2 generators, 3 seeds each, plus a header.
     assert_eq!(
@@ -367,4 +372,76 @@ fn a_shard_killed_mid_run_is_still_a_run_folder_for_merge() {
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(err.contains("2/2"), "{err}");
+}
+
+#[test]
+fn audit_runs_every_control_and_records_the_status_per_claim() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("audit");
+    let mut args = vec!["audit", "retarget", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(TINY);
+    let output = cruxlab(&args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("audit:"), "{stdout}");
+    let results: serde_json::Value = serde_json::from_str(&read(out.join("results.json"))).unwrap();
+    let verdicts = results["verdicts"].as_array().unwrap();
+    assert!(!verdicts.is_empty());
+    for v in verdicts {
+        let status = v["audit"]["status"].as_str().unwrap();
+        assert!(
+            ["falsifiable", "foregone", "untested"].contains(&status),
+            "{status}"
+        );
+        for c in v["audit"]["controls"].as_array().unwrap() {
+            let folder = out.join(c["folder"].as_str().unwrap());
+            assert!(
+                folder.join("results.json").is_file(),
+                "{}",
+                folder.display()
+            );
+        }
+    }
+    assert!(read(out.join("report.html")).contains("class=\"audit "));
+}
+
+#[test]
+fn sensitivity_reports_shares_and_rejects_bad_ranges() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("sens");
+    let mut args = vec![
+        "sensitivity",
+        "retarget",
+        "--out",
+        out.to_str().unwrap(),
+        "--vary",
+        "room_density=0..0.4",
+        "--samples",
+        "3",
+    ];
+    args.extend_from_slice(TINY);
+    let output = cruxlab(&args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let analysis: serde_json::Value =
+        serde_json::from_str(&read(out.join("sensitivity.json"))).unwrap();
+    for c in analysis["claims"].as_array().unwrap() {
+        let total = c["supported"].as_f64().unwrap()
+            + c["refuted"].as_f64().unwrap()
+            + c["inconclusive"].as_f64().unwrap();
+        assert!((total - 1.0).abs() < 1e-9, "{c}");
+    }
+    assert!(out.join("sensitivity.html").is_file());
+    for bad in ["room_density=0.4..0", "no_such_key=0..1", "levels=0..1"] {
+        let output = cruxlab(&[
+            "sensitivity",
+            "retarget",
+            "--quick",
+            "--out",
+            tmp.path().join("bad").to_str().unwrap(),
+            "--vary",
+            bad,
+        ]);
+        assert_eq!(output.status.code(), Some(2), "{bad}: {}", stderr(&output));
+        assert!(stderr(&output).contains("--vary"), "{}", stderr(&output));
+    }
 }
