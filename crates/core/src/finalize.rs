@@ -4,22 +4,15 @@
 //! Everything here is computed from the unit records in sweep order, never from the order in
 //! which units finished, so the output is byte-identical however the sweep was run.
 
+use crate::condition::{condition_keys, condition_text};
 use crate::error::Error;
 use crate::experiment::{Figure, MetricSummary, PlotSpec, Results};
+use crate::plot;
+use crate::report::{self, ReportText};
 use crate::store::{self, UnitRecord};
-use crate::{plot, report};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
-
-/// The texts the report shows besides the numbers.
-pub(crate) struct ReportText<'a> {
-    pub id: &'a str,
-    pub claim: &'a str,
-    pub model: &'a str,
-    /// The resolved config as TOML.
-    pub config: &'a str,
-}
 
 /// Metric names in order of first appearance (units in sweep order, metrics in measured order).
 fn metric_names(records: &[UnitRecord]) -> Vec<String> {
@@ -73,28 +66,6 @@ pub(crate) fn summarise(
         config,
         metrics,
         verdicts: Vec::new(),
-    }
-}
-
-/// The condition keys in order of first appearance across conditions.
-pub(crate) fn condition_keys(conditions: &[Map<String, Value>]) -> Vec<String> {
-    let mut keys: Vec<String> = Vec::new();
-    for condition in conditions {
-        for key in condition.keys() {
-            if !keys.contains(key) {
-                keys.push(key.clone());
-            }
-        }
-    }
-    keys
-}
-
-/// A condition value as text: strings bare, numbers and booleans as JSON, null empty.
-pub(crate) fn condition_text(value: Option<&Value>) -> String {
-    match value {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
     }
 }
 

@@ -13,6 +13,7 @@
 //! writes an overview with [`write_index`]. Any [`UserError`] (see [`is_user_error`]) is bad input.
 
 pub mod claim;
+mod condition;
 mod config;
 mod error;
 mod experiment;

@@ -2,8 +2,8 @@
 //! one line with markers per series, vertical 95% CI error bars, a legend, axis labels and a
 //! title. Text is emitted as SVG `<text>` elements that the browser lays out.
 
+use crate::condition::condition_text;
 use crate::experiment::{MetricSummary, PlotSpec, Results};
-use crate::finalize::condition_text;
 use crate::stats::format_number;
 use plotters::coord::ranged1d::{Ranged, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;

@@ -3,13 +3,22 @@
 //! assets) and link plots and reports by relative paths, so a folder can be moved or served as is.
 
 use crate::claim::{AuditStatus, CellEvidence};
+use crate::condition::condition_text;
 use crate::error::Error;
 use crate::experiment::{Figure, MetricSummary, PlotSpec, Results, Verdict, VerdictKind};
-use crate::finalize::{ReportText, condition_text};
 use crate::stats::format_number;
 use crate::store;
 use std::fmt::Write;
 use std::path::Path;
+
+/// The texts the report shows besides the numbers.
+pub(crate) struct ReportText<'a> {
+    pub id: &'a str,
+    pub claim: &'a str,
+    pub model: &'a str,
+    /// The resolved config as TOML.
+    pub config: &'a str,
+}
 
 /// Escape text for HTML element content and attribute values.
 pub fn escape_html(text: &str) -> String {
