@@ -497,7 +497,7 @@ pub fn check(
     {
         return fail("the id must be non-empty letters, digits, '-' or '_'".into());
     }
-    if !(claim.margin >= 0.0 && claim.margin.is_finite()) || !claim.reference.is_finite() {
+    if !(claim.margin >= 0.0 && claim.margin.is_finite() && claim.reference.is_finite()) {
         return fail("margin must be finite and >= 0, reference finite".into());
     }
     let mut named: Vec<&str> = claim.effect.metrics();
@@ -592,13 +592,13 @@ fn ambiguity(claim: &Claim, side: &[&Map<String, Value>]) -> Option<String> {
     None
 }
 
-/// The claim's cells, in order of first appearance: (cell keys and values, member conditions).
-fn cells_of<'c>(
-    claim: &Claim,
-    conditions: &'c [Map<String, Value>],
-) -> Vec<(Map<String, Value>, Vec<&'c Map<String, Value>>)> {
+/// One cell of a claim: its keys and values, and its member conditions.
+type Cell<'c> = (Map<String, Value>, Vec<&'c Map<String, Value>>);
+
+/// The claim's cells, in order of first appearance.
+fn cells_of<'c>(claim: &Claim, conditions: &'c [Map<String, Value>]) -> Vec<Cell<'c>> {
     let all: Vec<&Map<String, Value>> = conditions.iter().collect();
-    let mut cells: Vec<(Map<String, Value>, Vec<&Map<String, Value>>)> = Vec::new();
+    let mut cells: Vec<Cell<'c>> = Vec::new();
     for c in matching(&all, &claim.scope.filter) {
         let key: Map<String, Value> = claim
             .scope
