@@ -247,6 +247,27 @@ impl ParameterSet {
     pub fn by_id(id: &str) -> Option<ParameterSet> {
         Self::builtin().into_iter().find(|s| s.id == id)
     }
+
+    /// Two lines for a listing of sets: the id and the parameters (exactly as stored), then the
+    /// source.
+    pub fn listing(&self) -> String {
+        let l = self.law;
+        format!(
+            "{:<20} E = {}, A = {}, B = {}, alpha = {}, beta = {}{}\n{:<20} source: {}\n",
+            self.id,
+            l.e,
+            l.a,
+            l.b,
+            l.alpha,
+            l.beta,
+            self.repetition.map_or_else(String::new, |r| format!(
+                ", R_D* = {}, R_N* = {}",
+                r.r_d_star, r.r_n_star
+            )),
+            "",
+            self.source
+        )
+    }
 }
 
 #[cfg(test)]
@@ -278,6 +299,24 @@ mod tests {
         assert!(ParameterSet::by_id("kaplan").is_none());
         let m = ParameterSet::by_id("muennighoff").unwrap();
         assert_eq!(m.law.a, 6.255414f64.exp());
+    }
+
+    #[test]
+    fn listings_show_parameters_repetition_and_source() {
+        let printed = ParameterSet::hoffmann_printed().listing();
+        assert!(
+            printed.starts_with(
+                "hoffmann-printed     E = 1.69, A = 406.4, B = 410.7, alpha = 0.34, beta = 0.28\n                     source: Hoffmann et al. 2022"
+            ),
+            "{printed}"
+        );
+        assert_eq!(printed.lines().count(), 2);
+        let m = ParameterSet::muennighoff();
+        let r = m.repetition.unwrap();
+        assert!(
+            m.listing()
+                .contains(&format!(", R_D* = {}, R_N* = {}\n", r.r_d_star, r.r_n_star))
+        );
     }
 
     #[test]

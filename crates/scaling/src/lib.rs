@@ -12,6 +12,12 @@
 //! - [`constrained`]: Muennighoff et al.'s data-constrained law, effective data and parameters under
 //!   repetition, and planning with a fixed stock of unique tokens ([`DataConstrained`]).
 //! - [`synthetic`]: planted data sets (a known law plus log-normal noise) for tests and benchmarks.
+//! - [`diagnostics`]: the reported statistics, residual summaries, and warnings for fits that should
+//!   not be read at face value (poorly identified exponents, optima the grid rarely finds).
+//! - [`report`]: a fit's report (table, residuals CSV, figures, HTML page) as strings.
+//! - [`fit_file`]: the JSON record of a fit (`fit.json`) and the parameter files read back from it.
+//! - [`planning`]: predictions and plans for budgets as records (text and JSON), and the plan's
+//!   figures.
 //! - [`figure`]: SVG figures of fits, residuals, iso-FLOP curves and frontiers (strings; the caller
 //!   writes them).
 //!
@@ -29,19 +35,27 @@
 //! Nothing here reads or writes files or prints: the binary does that.
 
 pub mod constrained;
+pub mod diagnostics;
 pub mod figure;
 pub mod fit;
+pub mod fit_file;
 pub mod law;
 pub mod lbfgs;
 pub mod objective;
 pub mod observations;
 pub mod optimal;
+pub mod planning;
+pub mod report;
 pub mod synthetic;
 
 pub use constrained::{ConstrainedPlan, DataConstrained, EffectiveScale};
+pub use diagnostics::{FitWarning, ResidualSummary, diagnose};
 pub use fit::{Bootstrap, BootstrapOptions, FitError, HuberFit, hoffmann_grid};
+pub use fit_file::{FitRecord, LawFile, LawFileError};
 pub use law::{LogParams, LossTerms, ParameterSet, Repetition, ScalingLaw};
 pub use lbfgs::LbfgsOptions;
 pub use objective::{HUBER_DELTA, HuberObjective};
 pub use observations::{Columns, DataError, Observation, TokenColumn, parse_csv};
 pub use optimal::{Allocation, ComputeOptimal, FLOPS_PER_PARAM_TOKEN};
+pub use planning::{LimitedData, Plan, Prediction, plan_figures};
+pub use report::{FitReport, ReportError, format_number};
