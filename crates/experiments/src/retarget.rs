@@ -29,27 +29,36 @@
 //! success weighted by optimal path length over taken path length (Anderson et al. 2018); expansions
 //! per decision; expansions per episode; the expansions a re-derivation costs.
 //!
-//! **Verdicts** (each rule can come out supported, refuted or inconclusive; a cell supports a claim
-//! when its 95% CI lies wholly on the claim's side of the threshold, contradicts it when wholly on
-//! the other side):
-//! 1. per level generator: at the smallest budget where `cue` reaches SPL 0.9, `astar` trails it by
-//!    more than 0.1 SPL (paired by seed, pooled over sizes);
-//! 2. a swap with nothing re-derived loses more than half of `cue`'s SPL at that budget (every
-//!    level/size cell);
-//! 3. retargeting with re-derivation (derivation plus search, largest budget) costs `cue` more
-//!    expansions than `astar` (every cell);
-//! 4. at the largest budget `astar` spends less than twice `cue`'s expansions per episode (every
-//!    cell; the per-seed ratio's CI against 2).
+//! **Claims** (declared in `claims`, decided by the framework's one rule: per cell a Student-t 95% CI
+//! of the per-seed effect against the threshold; a claim holds when every cell supports it and is
+//! refuted when any cell refutes it; one cell per level generator x size throughout):
+//! 1. `specialist-leads-at-its-budget`: read at the smallest budget where `cue`'s mean SPL reaches
+//!    0.9 (an anchor, found per cell), `cue` minus `astar` SPL, paired by seed, lies above 0.1.
+//!    Control: open rooms without obstacles (`levels=["rooms"]`, `room_density=0`), where Manhattan
+//!    distance is exact, should refute it.
+//! 2. `swap-loses-half`: at the same anchor, `cue`'s swapped minus original SPL lies below -0.5. SPL
+//!    is at most 1, so a loss beyond 0.5 is more than half of it; the anchored original is at least
+//!    0.9 on average (exactly 1 for this cue), so -0.5 is the old "-half of the original" to within
+//!    0.05. Control: 5x5 levels (`sizes=[5]`), where the stale cue still leads near the new target,
+//!    should refute it.
+//! 3. `rederiving-costs-specialist-more`: at the largest budget, `cue` minus `astar` expansions per
+//!    re-derived episode (re-derivation plus search) lies above 0. Control: 41x41 mazes only, the
+//!    world most favourable to A* costing more; an unbounded A* expands each reachable cell at most
+//!    once while the cue's field pays for all of them, so this claim is foregone by construction.
+//! 4. `relaxed-within-twice`: at the largest budget, the per-seed ratio of `astar` to `cue`
+//!    expansions per original episode lies below 2. Controls: 41x41 mazes should refute it, open
+//!    rooms without obstacles (ratio 1) should support it.
+//!
+//! The cue is the exact breadth-first distance, an oracle: `cue` reaches SPL 1.0 at a budget of one
+//! expansion everywhere, so every anchor lands on the smallest budget swept.
 
 use cruxlab_agents::{AgentKind, play};
 use cruxlab_core::{
-    Experiment, Figure, MetricSummary, PlotSpec, Results, Summary, Verdict, VerdictKind, mean_ci,
-    paired_difference,
+    Anchor, Claim, Control, Direction, Effect, Experiment, Figure, PlotSpec, VerdictKind, at,
 };
 use cruxlab_grid::{LevelSpec, ObjectKind};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::BTreeMap;
 
 use crate::seeding::derive_seed;
 
@@ -91,7 +100,18 @@ pub struct Condition {
     pub budget: u64,
 }
 
+/// The three episodes each agent plays per level.
 const KINDS: [&str; 3] = ["original", "swapped", "rederived"];
+/// What is measured per episode kind; the metric is `{stem}_{kind}`.
+const STEMS: [&str; 5] = [
+    "success",
+    "spl",
+    "expansions_per_decision",
+    "expansions_per_episode",
+    "steps",
+];
+/// The expansions a re-derivation costs (one value per condition, not per episode kind).
+const REDERIVE_COST: &str = "rederive_cost";
 
 impl Retarget {
     fn spec(config: &Config, level: &str, size: usize) -> LevelSpec {
@@ -339,22 +359,149 @@ budget sees the same levels for a given seed."
         let n = config.episodes as f64;
         let mut out = Vec::new();
         for (k, kind) in KINDS.iter().enumerate() {
-            out.push((format!("success_{kind}"), sums[k][0] / n));
-            out.push((format!("spl_{kind}"), sums[k][1] / n));
-            out.push((format!("expansions_per_decision_{kind}"), sums[k][2] / n));
-            out.push((format!("expansions_per_episode_{kind}"), sums[k][3] / n));
-            out.push((format!("steps_{kind}"), sums[k][4] / n));
+            for (j, stem) in STEMS.iter().enumerate() {
+                out.push((format!("{stem}_{kind}"), sums[k][j] / n));
+            }
         }
-        out.push(("rederive_cost".into(), rederive_cost / n));
+        out.push((REDERIVE_COST.into(), rederive_cost / n));
         out
     }
 
     fn metrics(&self, _config: &Config) -> Vec<String> {
-        Vec::new()
+        let mut names: Vec<String> = KINDS
+            .iter()
+            .flat_map(|kind| STEMS.iter().map(move |stem| format!("{stem}_{kind}")))
+            .collect();
+        names.push(REDERIVE_COST.into());
+        names
     }
 
-    fn claims(&self, _config: &Config) -> Vec<cruxlab_core::Claim> {
-        Vec::new()
+    fn claims(&self, config: &Config) -> Vec<Claim> {
+        let has = |a: AgentKind| config.agents.contains(&a);
+        let (cue, astar) = (
+            at(&[("agent", json!(AgentKind::Cue))]),
+            at(&[("agent", json!(AgentKind::Astar))]),
+        );
+        let top = *config.budgets.iter().max().unwrap_or(&1);
+        let at_top = at(&[("budget", json!(top))]);
+        // The specialist's budget, found per (level, size) cell: the smallest budget at which the
+        // cue agent's mean original SPL reaches 0.9.
+        let cue_budget = Anchor {
+            key: "budget".into(),
+            metric: "spl_original".into(),
+            at: cue.clone(),
+            reaches: 0.9,
+        };
+        let first_level = config.levels.first().map_or("maze", String::as_str);
+        let largest = *config.sizes.iter().max().unwrap_or(&9);
+        let plot = |metric: &str| format!("{metric}_{first_level}{largest}.svg");
+        // Controls: each distinct `set` is a whole extra sweep, so the claims share three worlds.
+        // Open rooms without obstacles, where the Manhattan relaxation is the exact distance.
+        let open_rooms = ["levels=[\"rooms\"]", "room_density=0"];
+        // The smallest levels, where every cell is a few steps from every other.
+        let tiny_levels = ["sizes=[5]"];
+        // The largest mazes of the full config, where walls make the relaxation poorest.
+        let large_mazes = ["levels=[\"maze\"]", "sizes=[41]"];
+        let mut claims = Vec::new();
+        if has(AgentKind::Cue) && has(AgentKind::Astar) {
+            claims.push(
+                Claim::new(
+                    "specialist-leads-at-its-budget",
+                    "At the smallest budget where the specialised (cue) agent reaches SPL 0.9, \
+                     relaxation-derived A* trails it by more than 0.1 SPL, in every level generator \
+                     and size.",
+                    Effect::contrast("spl_original", cue.clone(), astar.clone()),
+                    Direction::Above,
+                    0.0,
+                )
+                .margin(0.1)
+                .cells(&["level", "size"])
+                .anchor(cue_budget.clone())
+                .control(Control::new(
+                    &open_rooms,
+                    VerdictKind::Refuted,
+                    "with no obstacles Manhattan distance is the true distance, so A* is as well \
+                     informed as the cue and the gap closes",
+                ))
+                .plot(&plot("spl_original")),
+            );
+        }
+        if has(AgentKind::Cue) {
+            claims.push(
+                Claim::new(
+                    "swap-loses-half",
+                    "Swapping the specialised agent's target without re-deriving anything loses \
+                     more than half of its SPL, at the smallest budget where its original SPL \
+                     reached 0.9.",
+                    Effect::gap("spl_swapped", "spl_original"),
+                    Direction::Below,
+                    -0.5,
+                )
+                .filter(cue.clone())
+                .cells(&["level", "size"])
+                .anchor(cue_budget)
+                .control(Control::new(
+                    &tiny_levels,
+                    VerdictKind::Refuted,
+                    "on 5x5 levels every object is a few steps from every other, so the stale \
+                     diamond cue still leads near the cheese",
+                ))
+                .plot(&plot("spl_swapped")),
+            );
+        }
+        if has(AgentKind::Cue) && has(AgentKind::Astar) {
+            claims.push(
+                Claim::new(
+                    "rederiving-costs-specialist-more",
+                    "Retargeting with re-derivation costs the specialised agent more compute \
+                     (re-derivation plus search, at the largest budget) than it costs \
+                     relaxation-derived A*.",
+                    Effect::contrast(
+                        "expansions_per_episode_rederived",
+                        cue.clone(),
+                        astar.clone(),
+                    ),
+                    Direction::Above,
+                    0.0,
+                )
+                .filter(at_top.clone())
+                .cells(&["level", "size"])
+                .control(Control::new(
+                    &large_mazes,
+                    VerdictKind::Refuted,
+                    "large mazes make A*'s relaxed search expand the most; but an unbounded A* \
+                     expands each reachable cell at most once and the cue's breadth-first field \
+                     pays for every one, so this is expected to stay supported (by construction)",
+                ))
+                .plot(&plot("expansions_per_episode_rederived")),
+            );
+            claims.push(
+                Claim::new(
+                    "relaxed-within-twice",
+                    "At the largest budget (effectively unbounded), relaxation-derived A* spends \
+                     less than twice the specialised agent's expansions per episode.",
+                    Effect::ratio("expansions_per_episode_original", astar, cue),
+                    Direction::Below,
+                    2.0,
+                )
+                .filter(at_top)
+                .cells(&["level", "size"])
+                .control(Control::new(
+                    &large_mazes,
+                    VerdictKind::Refuted,
+                    "the larger the maze, the further walls make Manhattan distance from the truth \
+                     and the more A* expands beyond the cue agent's path",
+                ))
+                .control(Control::new(
+                    &open_rooms,
+                    VerdictKind::Supported,
+                    "with no obstacles Manhattan distance and the cue are the same exact distance, \
+                     so the ratio is 1",
+                ))
+                .plot(&plot("expansions_per_episode_original")),
+            );
+        }
+        claims
     }
 
     fn figures(&self, config: &Config) -> Vec<Figure> {
@@ -416,452 +563,103 @@ fn has_repeats<T: PartialEq>(items: &[T]) -> bool {
         .any(|(i, a)| items[..i].contains(a))
 }
 
-// OLD VERDICTS: to be rewritten as claims
-#[cfg(any())]
-mod old_verdicts {
+#[cfg(test)]
+mod tests {
     use super::*;
-    fn at<'r>(
-        results: &'r Results,
-        metric: &str,
-        agent: AgentKind,
-        level: &str,
-        size: usize,
-        budget: u64,
-    ) -> Option<&'r MetricSummary> {
-        results.find(
-            metric,
-            &[
-                ("agent", json!(agent)),
-                ("level", json!(level)),
-                ("size", json!(size)),
-                ("budget", json!(budget)),
-            ],
-        )
-    }
+    use serde_json::{Map, Value};
 
-    /// The smallest budget at which `agent`'s mean `metric` (an SPL) reaches 0.9.
-    fn budget_for_90(
-        config: &Config,
-        results: &Results,
-        metric: &str,
-        agent: AgentKind,
-        level: &str,
-        size: usize,
-    ) -> Option<u64> {
-        let mut budgets = config.budgets.clone();
-        budgets.sort_unstable();
-        budgets
-            .into_iter()
-            .find(|&b| at(results, metric, agent, level, size, b).is_some_and(|m| m.mean >= 0.9))
-    }
-
-    fn budget_text(b: Option<u64>) -> String {
-        b.map_or("> max".into(), |b| b.to_string())
-    }
-
-    /// `f(a, b)` for every seed both summaries measured, in seed order.
-    fn per_seed(
-        a: &MetricSummary,
-        b: &MetricSummary,
-        f: impl Fn(f64, f64) -> f64,
-    ) -> BTreeMap<u64, f64> {
-        let b: BTreeMap<u64, f64> = b
-            .seeds
+    fn conditions(config: &Config) -> Vec<Map<String, Value>> {
+        Retarget
+            .conditions(config)
             .iter()
-            .copied()
-            .zip(b.values.iter().copied())
-            .collect();
-        a.seeds
-            .iter()
-            .zip(&a.values)
-            .filter_map(|(seed, va)| b.get(seed).map(|vb| (*seed, f(*va, *vb))))
+            .map(|c| match serde_json::to_value(c).unwrap() {
+                Value::Object(m) => m,
+                other => panic!("a condition serialises to an object, not {other}"),
+            })
             .collect()
     }
 
-    /// Whether an interval lies wholly above `x` (true), wholly below it (false), or straddles it.
-    fn side_of(s: &Summary, x: f64) -> Option<bool> {
-        if s.is_above(x) {
-            Some(true)
-        } else if s.is_below(x) {
-            Some(false)
-        } else {
-            None
+    /// Every claim is well formed over the declared metrics and the swept conditions.
+    fn check_claims(config: &Config) -> Vec<String> {
+        let metrics = Retarget.metrics(config);
+        let names: Vec<&str> = metrics.iter().map(String::as_str).collect();
+        let conditions = conditions(config);
+        let plots: Vec<String> = Retarget.plots(config).into_iter().map(|p| p.file).collect();
+        let claims = Retarget.claims(config);
+        for claim in &claims {
+            cruxlab_core::claim::check(claim, &names, &conditions).unwrap();
+            assert!(
+                !claim.controls.is_empty(),
+                "{} declares no control",
+                claim.id
+            );
+            let plot = claim.plot.as_ref().unwrap();
+            assert!(plots.contains(plot), "{} shows a plot not drawn", claim.id);
+        }
+        claims.into_iter().map(|c| c.id).collect()
+    }
+
+    #[test]
+    fn claims_check_against_the_declared_metrics_and_conditions() {
+        for quick in [true, false] {
+            let ids = check_claims(&Retarget.default_config(quick));
+            assert_eq!(ids.len(), 4);
         }
     }
 
-    /// Per-cell outcomes of one claim, and the verdict they add up to: supported when every tested
-    /// cell supports it, refuted when every tested cell contradicts it, inconclusive otherwise.
-    #[derive(Default)]
-    struct Tally {
-        supports: usize,
-        contradicts: usize,
-        tested: usize,
-        lines: Vec<String>,
-    }
-
-    impl Tally {
-        fn add(&mut self, outcome: Option<bool>, line: String) {
-            self.tested += 1;
-            match outcome {
-                Some(true) => self.supports += 1,
-                Some(false) => self.contradicts += 1,
-                None => {}
-            }
-            self.lines.push(line);
-        }
-
-        fn verdict(self, claim: String) -> Verdict {
-            let verdict = if self.tested > 0 && self.supports == self.tested {
-                VerdictKind::Supported
-            } else if self.tested > 0 && self.contradicts == self.tested {
-                VerdictKind::Refuted
-            } else {
-                VerdictKind::Inconclusive
-            };
-            let evidence = format!(
-                "supports in {} of {} cells, contradicts in {}. {}",
-                self.supports,
-                self.tested,
-                self.contradicts,
-                if self.lines.is_empty() {
-                    "No comparable cells.".into()
-                } else {
-                    self.lines.join("; ")
+    #[test]
+    fn claims_are_declared_under_every_control() {
+        let main = Retarget.default_config(true);
+        let ids = check_claims(&main);
+        for claim in Retarget.claims(&main) {
+            for control in &claim.controls {
+                let mut value = serde_json::to_value(&main).unwrap();
+                for set in &control.set {
+                    let (key, v) = set.split_once('=').unwrap();
+                    value[key] = serde_json::from_str(v).unwrap();
                 }
-            );
-            Verdict {
-                claim,
-                verdict,
-                evidence,
+                let config: Config = serde_json::from_value(value).unwrap();
+                Retarget.validate(&config).unwrap();
+                assert_eq!(check_claims(&config), ids, "under {:?}", control.set);
             }
         }
     }
 
-    /// Counter-claim: at the budget the specialist needs, general search with a derived heuristic is
-    /// not competitive. One verdict per level generator, pooling sizes per seed.
-    fn specialist_wins_at_its_budget(config: &Config, results: &Results, level: &str) -> Verdict {
-        let mut pooled: BTreeMap<u64, (f64, usize)> = BTreeMap::new();
-        let mut lines = Vec::new();
-        let mut sizes = 0;
-        for &size in &config.sizes {
-            let cue90 = budget_for_90(config, results, "spl_original", AgentKind::Cue, level, size);
-            let astar90 = budget_for_90(
-                config,
-                results,
-                "spl_original",
-                AgentKind::Astar,
-                level,
-                size,
-            );
-            let Some(budget) = cue90 else { continue };
-            let (Some(cue), Some(astar)) = (
-                at(results, "spl_original", AgentKind::Cue, level, size, budget),
-                at(
-                    results,
-                    "spl_original",
-                    AgentKind::Astar,
-                    level,
-                    size,
-                    budget,
-                ),
-            ) else {
-                continue;
-            };
-            sizes += 1;
-            for (seed, d) in per_seed(cue, astar, |c, a| c - a) {
-                let e = pooled.entry(seed).or_default();
-                e.0 += d;
-                e.1 += 1;
-            }
-            lines.push(format!(
-            "{size}x{size}: at budget {budget} cue {} vs astar {}; SPL >= 0.9 needs budget {} (cue) vs {} (astar)",
-            cue.summary(),
-            astar.summary(),
-            budget_text(cue90),
-            budget_text(astar90)
-        ));
-        }
-        let diffs: Vec<f64> = pooled
-            .values()
-            .filter(|(_, k)| *k == sizes)
-            .map(|(d, k)| d / *k as f64)
-            .collect();
-        let mut tally = Tally::default();
-        if !diffs.is_empty() {
-            let d = mean_ci(&diffs);
-            tally.add(
-                side_of(&d, 0.1),
-                format!(
-                    "SPL gap cue - astar, pooled over sizes: {}. {}",
-                    d,
-                    lines.join("; ")
-                ),
-            );
-        }
-        tally.verdict(format!(
-        "In {level} levels, at the smallest budget where the specialised (cue) agent reaches SPL 0.9, relaxation-derived A* trails it by more than 0.1 SPL (paired by seed, pooled over sizes)."
-    ))
-    }
-
-    /// Counter-claim: the specialist's competence does not survive a change of target.
-    fn swap_destroys_specialist(config: &Config, results: &Results) -> Verdict {
-        let mut tally = Tally::default();
-        for level in &config.levels {
-            for &size in &config.sizes {
-                let Some(budget) =
-                    budget_for_90(config, results, "spl_original", AgentKind::Cue, level, size)
-                else {
-                    continue;
-                };
-                let (Some(orig), Some(swap)) = (
-                    at(results, "spl_original", AgentKind::Cue, level, size, budget),
-                    at(results, "spl_swapped", AgentKind::Cue, level, size, budget),
-                ) else {
-                    continue;
-                };
-                let Some(d) = paired_difference(swap, orig) else {
-                    continue;
-                };
-                let recovered =
-                    budget_for_90(config, results, "spl_swapped", AgentKind::Cue, level, size);
-                // Supports when more than half of the original SPL is surely lost.
-                tally.add(
-                side_of(&d, -0.5 * orig.mean).map(|above| !above),
-                format!(
-                    "{level} {size} at budget {budget}: original {}, swapped {}; after the swap SPL >= 0.9 needs budget {}",
-                    orig.summary(),
-                    swap.summary(),
-                    budget_text(recovered)
-                ),
-            );
-            }
-        }
-        tally.verdict(
-        "Swapping the specialised agent's target without re-deriving anything loses more than half of its SPL, at the smallest budget where its original SPL reached 0.9.".into(),
-    )
-    }
-
-    /// Reply, retargetability: what a change of target costs when each agent re-derives its heuristic.
-    fn retargeting_costs_specialist_more(config: &Config, results: &Results) -> Verdict {
-        let top = *config.budgets.iter().max().unwrap_or(&1);
-        let mut tally = Tally::default();
-        for level in &config.levels {
-            for &size in &config.sizes {
-                let get = |metric, agent| at(results, metric, agent, level, size, top);
-                let (Some(cue), Some(astar)) = (
-                    get("expansions_per_episode_rederived", AgentKind::Cue),
-                    get("expansions_per_episode_rederived", AgentKind::Astar),
-                ) else {
-                    continue;
-                };
-                let Some(d) = paired_difference(cue, astar) else {
-                    continue;
-                };
-                let spl = |agent| {
-                    get("spl_rederived", agent).map_or("-".into(), |m| m.summary().to_string())
-                };
-                let cost = |agent| {
-                    get("rederive_cost", agent).map_or("-".into(), |m| format!("{:.0}", m.mean))
-                };
-                tally.add(
-                side_of(&d, 0.0),
-                format!(
-                    "{level} {size}: re-derivation + search cue {} vs astar {} expansions (re-derivation alone {} vs {}); SPL after re-derivation cue {} vs astar {}",
-                    cue.summary(),
-                    astar.summary(),
-                    cost(AgentKind::Cue),
-                    cost(AgentKind::Astar),
-                    spl(AgentKind::Cue),
-                    spl(AgentKind::Astar)
-                ),
-            );
-            }
-        }
-        tally.verdict(format!(
-        "Retargeting with re-derivation costs the specialised agent more compute (re-derivation plus search, budget {top}) than it costs relaxation-derived A*."
-    ))
-    }
-
-    /// Reply, efficiency: derived heuristics are within a small factor of the specialist's compute.
-    fn relaxed_search_within_twice(config: &Config, results: &Results) -> Verdict {
-        let top = *config.budgets.iter().max().unwrap_or(&1);
-        let mut tally = Tally::default();
-        for level in &config.levels {
-            for &size in &config.sizes {
-                let get = |agent| {
-                    at(
-                        results,
-                        "expansions_per_episode_original",
-                        agent,
-                        level,
-                        size,
-                        top,
-                    )
-                };
-                let (Some(cue), Some(astar)) = (get(AgentKind::Cue), get(AgentKind::Astar)) else {
-                    continue;
-                };
-                let ratios: Vec<f64> = per_seed(astar, cue, |a, c| a / c.max(1.0))
-                    .into_values()
-                    .collect();
-                if ratios.is_empty() {
-                    continue;
-                }
-                let r = mean_ci(&ratios);
-                tally.add(
-                    side_of(&r, 2.0).map(|above| !above),
-                    format!(
-                        "{level} {size}: astar/cue expansions per episode {} (astar {}, cue {})",
-                        r,
-                        astar.summary(),
-                        cue.summary()
-                    ),
-                );
-            }
-        }
-        tally.verdict(format!(
-        "With budget {top} (effectively unbounded), relaxation-derived A* spends less than twice the specialised agent's expansions per episode."
-    ))
-    }
-}
-
-#[cfg(any())]
-mod tests {
-    use super::*;
-
-    fn config() -> Config {
-        Config {
-            levels: vec!["maze".into()],
-            sizes: vec![9],
-            budgets: vec![1, 64],
+    #[test]
+    fn claims_need_the_agents_they_compare() {
+        let config = Config {
+            agents: vec![AgentKind::Cue, AgentKind::Bfs],
             ..Retarget.default_config(true)
-        }
+        };
+        assert_eq!(check_claims(&config), ["swap-loses-half"]);
+        let config = Config {
+            agents: vec![AgentKind::Bfs],
+            ..Retarget.default_config(true)
+        };
+        assert!(check_claims(&config).is_empty());
     }
 
-    /// Results holding `metric` for (agent, maze, 9, budget) with the given per-seed values.
-    fn results(entries: &[(&str, AgentKind, u64, &[f64])]) -> Results {
-        let metrics = entries
-            .iter()
-            .map(|(metric, agent, budget, values)| {
-                let condition =
-                    json!({"agent": agent, "level": "maze", "size": 9, "budget": budget});
-                MetricSummary::from_seeds(
-                    metric,
-                    condition.as_object().unwrap().clone(),
-                    (0..values.len() as u64).collect(),
-                    values.to_vec(),
-                )
-            })
+    #[test]
+    fn measure_emits_exactly_the_declared_metrics() {
+        let config = Config {
+            episodes: 1,
+            ..Retarget.default_config(true)
+        };
+        let mut declared = Retarget.metrics(&config);
+        let condition = Condition {
+            agent: AgentKind::Cue,
+            level: "maze".into(),
+            size: 9,
+            budget: 4,
+        };
+        let mut emitted: Vec<String> = Retarget
+            .measure(&config, &condition, 0)
+            .into_iter()
+            .map(|(m, _)| m)
             .collect();
-        Results {
-            experiment: "retarget".into(),
-            config: json!({}),
-            metrics,
-            verdicts: Vec::new(),
-        }
-    }
-
-    const PERFECT: &[f64] = &[1.0; 6];
-
-    #[test]
-    fn specialist_verdict_can_go_each_way() {
-        let c = config();
-        let verdict = |astar: &[f64]| {
-            let r = results(&[
-                ("spl_original", AgentKind::Cue, 1, PERFECT),
-                ("spl_original", AgentKind::Astar, 1, astar),
-            ]);
-            specialist_wins_at_its_budget(&c, &r, "maze").verdict
-        };
-        assert_eq!(
-            verdict(&[0.5, 0.6, 0.55, 0.5, 0.6, 0.55]),
-            VerdictKind::Supported
-        );
-        assert_eq!(
-            verdict(&[1.0, 0.98, 0.99, 0.97, 1.0, 0.99]),
-            VerdictKind::Refuted
-        );
-        assert_eq!(
-            verdict(&[1.0, 0.5, 1.0, 0.6, 1.0, 0.95]),
-            VerdictKind::Inconclusive
-        );
-    }
-
-    #[test]
-    fn swap_verdict_can_go_each_way() {
-        let c = config();
-        let verdict = |swapped: &[f64]| {
-            let r = results(&[
-                ("spl_original", AgentKind::Cue, 1, PERFECT),
-                ("spl_swapped", AgentKind::Cue, 1, swapped),
-            ]);
-            swap_destroys_specialist(&c, &r).verdict
-        };
-        assert_eq!(
-            verdict(&[0.1, 0.2, 0.15, 0.1, 0.2, 0.1]),
-            VerdictKind::Supported
-        );
-        assert_eq!(
-            verdict(&[0.9, 0.95, 0.9, 0.85, 1.0, 0.9]),
-            VerdictKind::Refuted
-        );
-        assert_eq!(
-            verdict(&[0.1, 0.9, 0.2, 0.95, 0.5, 0.6]),
-            VerdictKind::Inconclusive
-        );
-    }
-
-    #[test]
-    fn retargeting_cost_verdict_can_go_each_way() {
-        let c = config();
-        let verdict = |cue: &[f64], astar: &[f64]| {
-            let r = results(&[
-                ("expansions_per_episode_rederived", AgentKind::Cue, 64, cue),
-                (
-                    "expansions_per_episode_rederived",
-                    AgentKind::Astar,
-                    64,
-                    astar,
-                ),
-            ]);
-            retargeting_costs_specialist_more(&c, &r).verdict
-        };
-        let cheap = [20.0, 25.0, 22.0, 30.0, 21.0, 24.0];
-        let dear = [100.0, 110.0, 95.0, 105.0, 99.0, 120.0];
-        assert_eq!(verdict(&dear, &cheap), VerdictKind::Supported);
-        assert_eq!(verdict(&cheap, &dear), VerdictKind::Refuted);
-        assert_eq!(verdict(&cheap, &cheap), VerdictKind::Inconclusive);
-    }
-
-    #[test]
-    fn efficiency_verdict_reads_the_per_seed_ratio() {
-        let c = config();
-        let verdict = |astar: &[f64]| {
-            let cue = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0];
-            let r = results(&[
-                ("expansions_per_episode_original", AgentKind::Cue, 64, &cue),
-                (
-                    "expansions_per_episode_original",
-                    AgentKind::Astar,
-                    64,
-                    astar,
-                ),
-            ]);
-            relaxed_search_within_twice(&c, &r).verdict
-        };
-        assert_eq!(
-            verdict(&[12.0, 23.0, 33.0, 47.0, 55.0, 70.0]),
-            VerdictKind::Supported
-        );
-        assert_eq!(
-            verdict(&[30.0, 65.0, 88.0, 125.0, 150.0, 175.0]),
-            VerdictKind::Refuted
-        );
-        // Ratios 1.5, 2.5, 1.8, 2.3, 1.9, 2.2: the interval straddles 2.
-        assert_eq!(
-            verdict(&[15.0, 50.0, 54.0, 92.0, 95.0, 132.0]),
-            VerdictKind::Inconclusive
-        );
+        declared.sort();
+        emitted.sort();
+        assert_eq!(declared, emitted);
     }
 
     #[test]
