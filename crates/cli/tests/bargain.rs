@@ -129,15 +129,28 @@ fn bargaining_runs_and_reports_verdicts_and_matchups() {
     let results: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     let verdicts = results["verdicts"].as_array().unwrap();
-    assert_eq!(verdicts.len(), 7);
+    assert_eq!(verdicts.len(), 9);
     let table = verdicts.last().unwrap();
+    assert_eq!(table["id"], "modal-matchups-agree-with-literature");
     assert_eq!(table["verdict"], "supported");
-    assert!(
-        table["evidence"]
-            .as_str()
-            .unwrap()
-            .contains("PrudentBot: CooperateBot D/C")
+    // One cell per modal matchup the paper states, each reproduced in every seed.
+    let cells = table["evidence"]["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 25);
+    let prudent = cells
+        .iter()
+        .find(|c| c["cell"]["row"] == "PrudentBot" && c["cell"]["column"] == "CooperateBot")
+        .unwrap();
+    assert_eq!(
+        (prudent["estimate"].as_f64(), prudent["n"].as_u64()),
+        (Some(1.0), Some(3))
     );
+    // (c) is split into two claims per adoption mode.
+    for id in [
+        "homogeneity-makes-surrogates-universal-inherited",
+        "homogeneity-averts-more-damage-inherited",
+    ] {
+        assert!(verdicts.iter().any(|v| v["id"] == id), "no claim {id}");
+    }
     let metrics = results["metrics"].as_array().unwrap();
     let m = metrics
         .iter()

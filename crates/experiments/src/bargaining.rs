@@ -49,24 +49,50 @@
 //! `damage_to_principals`, `damage_to_surrogates`, `surrogate_universal` (both adopted); the
 //! distribution of splits among agreements: `split_larger_share` (mean share of the better-off
 //! side), `split_even` (larger share <= 0.55), `split_lopsided` (>= 0.65). Matchups:
-//! `row_cooperates`, `column_cooperates`, `row_payoff`, `column_payoff`.
+//! `row_cooperates`, `column_cooperates`, `row_payoff`, `column_payoff`; modal matchups whose
+//! outcome the paper states (condition key `literature`) also `agrees_with_literature` (1 when
+//! every stated move is reproduced, 0 otherwise; the stated table is `LITERATURE` below).
 //!
-//! **Verdict rules.** Each claim is a signed difference between conditions, paired by seed and
-//! pooled over the cells named, with a 95% CI. A difference *holds* when its CI lies on the claimed
-//! side of 0, is *reversed* when it lies on the other side, and is *negligible* when the CI lies
-//! within ±`equivalence_margin`. (a, agreements): `failure_rate_without_threats`, verified minus
-//! unverified, pooled over σ > 0, is negative. (a, threats): `threat_rate`, verified minus
-//! unverified, pooled over σ, is positive for every principal kind. (b): `failure_rate` at the
-//! largest σ minus at the smallest is positive in every (verification, principal) cell. (c), per
-//! adoption mode: `surrogate_universal` and `damage_to_surrogates` (threat damage averted) are
-//! higher at the smallest σ than at the largest, pooled over verification, principal and p.
-//! (d): `executed_threat_rate`, human minus AI principals, pooled over σ, is negative with and
-//! without verification. A claim is supported when its differences hold everywhere named, refuted
-//! when they are reversed or negligible everywhere named (for (c): universality not higher, or
-//! averted damage reversed), and inconclusive otherwise. A last verdict checks the modal matchup
-//! table against the literature.
+//! **Claims and controls.** Every claim is declared in the framework's grammar
+//! (`cruxlab_core::claim`): a paired-by-seed difference between conditions, judged per cell by its
+//! Student-t 95% CI against reference 0 with a margin of `equivalence_margin` (a CI wholly inside
+//! the margin band counts as no effect, i.e. refutes), cells combining as "every cell" (supported
+//! when all support, refuted when any refutes) or pooled per seed into one interval. All read the
+//! conditions without surrogate goals unless they are about them.
+//!
+//! * `verification-averts-failure-without-threats` (a, agreements): `failure_rate_without_threats`,
+//!   verified minus unverified, below 0, pooled over σ (first principal kind). Control
+//!   `sigmas=[0.0]`: identical copies never fail without threats, so nothing is left to verify.
+//! * `verification-raises-threats` (a, threats): `threat_rate`, verified minus unverified, above
+//!   0, one cell per principal kind, averaged over σ. Control `human.follow_through=1.0`: humans as
+//!   committed as AIs, whose threats verification does make more often.
+//! * `divergence-raises-failure` (b): `failure_rate` at the largest σ minus at the smallest, above
+//!   0, one cell per (principal, verification). Controls `base.unfairness_aversion=0.0` (nobody
+//!   rejects a split: no normative disagreement, races at every σ) and `partiality=0.0` (σ scales
+//!   both the tuning noise and the self-serving pull; without the pull, does noise alone raise
+//!   failure?).
+//! * per adoption mode, `homogeneity-makes-surrogates-universal-MODE` (c, universality) and
+//!   `homogeneity-averts-more-damage-MODE` (c, damage averted): `surrogate_universal` and
+//!   `damage_to_surrogates` at the smallest σ minus at the largest, above 0, pooled over principal,
+//!   verification and p. Controls: `adoption_drift=1000000.0` (inherited adoption never erodes;
+//!   it cannot touch independent adoption, which is drawn after tuning, so that claim is foregone
+//!   by construction), `base.unfairness_aversion=0.0` for independent damage (races at every σ),
+//!   and both together for inherited damage.
+//! * `human-principals-execute-fewer-threats` (d): `executed_threat_rate`, human minus AI
+//!   principals, below 0, one cell per verification setting, averaged over σ. Control
+//!   `human.follow_through=1.0`: the two principal kinds become the same policy.
+//! * `modal-matchups-agree-with-literature`: `agrees_with_literature` above 0.5 in every stated
+//!   modal matchup. No config key reaches the modal agents; its control (a bargaining override) can
+//!   only show that the table stays put: foregone by construction.
+//!
+//! The claims are declared only where the sweep can read them (both verification settings for (a),
+//! both principal kinds for (d), a mode for (c), `matchups.modal` for the table). Every assumption
+//! of the model (`partiality`, `adoption_drift`, `threat_damage`, `threat_cost`, `base.*`, `ai.*`,
+//! `human.*`) is a plain numeric config key, so `cruxlab sensitivity` can vary it.
 
-use cruxlab_core::{Experiment, MetricSummary, PlotSpec, Results, Summary, Verdict, VerdictKind};
+use cruxlab_core::{
+    Claim, Combine, Control, Direction, Effect, Experiment, PlotSpec, VerdictKind, at,
+};
 use cruxlab_games::modal::Roster;
 use cruxlab_games::population;
 use cruxlab_games::{
@@ -154,6 +180,8 @@ pub enum Condition {
     Modal {
         row: String,
         column: String,
+        /// Barasz, LaVictoire et al. (2014) state at least one of the two moves.
+        literature: bool,
     },
     Program {
         row: String,
@@ -279,9 +307,12 @@ impl Bargaining {
             .collect();
         let a = agreements as f64;
         let per_agreement = |x: f64| if agreements == 0 { f64::NAN } else { x / a };
-        out.push(("split_larger_share".into(), per_agreement(larger_share)));
-        out.push(("split_even".into(), per_agreement(even)));
-        out.push(("split_lopsided".into(), per_agreement(lopsided)));
+        out.extend(
+            SPLIT_METRICS
+                .iter()
+                .zip([larger_share, even, lopsided])
+                .map(|(k, v)| (k.to_string(), per_agreement(v))),
+        );
         out
     }
 
@@ -326,6 +357,7 @@ impl Bargaining {
     }
 }
 
+/// The bargaining metrics that are rates or means over all of a seed's encounters.
 const BARGAINING_METRICS: [&str; 10] = [
     "failure_rate",
     "failure_rate_without_threats",
@@ -339,18 +371,92 @@ const BARGAINING_METRICS: [&str; 10] = [
     "surrogate_universal",
 ];
 
+/// The bargaining metrics over a seed's agreements only (NaN when it reached none).
+const SPLIT_METRICS: [&str; 3] = ["split_larger_share", "split_even", "split_lopsided"];
+
+/// Every matchup condition's metrics (modal and program), in this order.
+const MATCHUP_METRICS: [&str; 4] = [
+    "row_cooperates",
+    "column_cooperates",
+    "row_payoff",
+    "column_payoff",
+];
+
+/// Modal matchups only: 1 when the computed moves agree with every move the literature states for
+/// the matchup, 0 when one differs, NaN where the literature is silent.
+const AGREES_WITH_LITERATURE: &str = "agrees_with_literature";
+
 fn matchup_metrics(
     row: f64,
     column: f64,
     row_payoff: f64,
     column_payoff: f64,
 ) -> Vec<(String, f64)> {
-    vec![
-        ("row_cooperates".into(), row),
-        ("column_cooperates".into(), column),
-        ("row_payoff".into(), row_payoff),
-        ("column_payoff".into(), column_payoff),
-    ]
+    MATCHUP_METRICS
+        .iter()
+        .zip([row, column, row_payoff, column_payoff])
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+}
+
+/// Matchups stated by Barasz, LaVictoire et al. (2014), as (row, column, row cooperates, column
+/// cooperates): FairBot and PrudentBot cooperate with themselves and each other (Löb's theorem),
+/// PrudentBot exploits CooperateBot where FairBot does not, DefectBot exploits neither, TrollBot
+/// and DefectBot defect, CliqueBot cooperates with itself. The mirror image of each pair holds
+/// too, and CliqueBot defects against every other agent.
+const LITERATURE: [(&str, &str, bool, bool); 9] = [
+    ("FairBot", "FairBot", true, true),
+    ("PrudentBot", "PrudentBot", true, true),
+    ("FairBot", "PrudentBot", true, true),
+    ("PrudentBot", "CooperateBot", false, true),
+    ("FairBot", "CooperateBot", true, true),
+    ("DefectBot", "FairBot", false, false),
+    ("DefectBot", "PrudentBot", false, false),
+    ("CliqueBot", "CliqueBot", true, true),
+    ("TrollBot", "DefectBot", false, false),
+];
+
+/// The moves the literature states for a modal matchup (row's, column's; true = C), `None` when it
+/// states neither.
+fn literature_moves(row: &str, column: &str) -> Option<(Option<bool>, Option<bool>)> {
+    for (r, c, rm, cm) in LITERATURE {
+        if (r, c) == (row, column) {
+            return Some((Some(rm), Some(cm)));
+        }
+        if (c, r) == (row, column) {
+            return Some((Some(cm), Some(rm)));
+        }
+    }
+    let clique = "CliqueBot";
+    match (row == clique, column == clique) {
+        (true, false) => Some((Some(false), None)),
+        (false, true) => Some((None, Some(false))),
+        _ => None,
+    }
+}
+
+/// The metrics of one modal matchup, solved by the provability-logic fixed point.
+fn modal_metrics(row: &str, column: &str) -> Vec<(String, f64)> {
+    let Ok(m) = Roster::classic().matchup(row, column) else {
+        let mut out = matchup_metrics(f64::NAN, f64::NAN, f64::NAN, f64::NAN);
+        out.push((AGREES_WITH_LITERATURE.into(), f64::NAN));
+        return out;
+    };
+    let agrees = match literature_moves(row, column) {
+        Some((r, c)) => {
+            let fits = |stated: Option<bool>, got: bool| stated.is_none_or(|s| s == got);
+            (fits(r, m.row_cooperates) && fits(c, m.column_cooperates)) as u8 as f64
+        }
+        None => f64::NAN,
+    };
+    let mut out = matchup_metrics(
+        m.row_cooperates as u8 as f64,
+        m.column_cooperates as u8 as f64,
+        m.row_payoff,
+        m.column_payoff,
+    );
+    out.push((AGREES_WITH_LITERATURE.into(), agrees));
+    out
 }
 
 impl Experiment for Bargaining {
@@ -382,12 +488,13 @@ probability p, or inherited from the base and kept by each copy with probability
 Metrics per seed are rates over its encounters: failure (also with threats switched off), threats made, commitment \
 races, coerced agreements, executed threats, welfare lost (pie lost + threat damage + execution costs), damage to \
 principals and to surrogates, universal adoption, and the split among agreements. Every condition sees the same \
-random numbers for a seed, so comparisons are paired. Verdicts test each claim with pooled paired differences and \
-their 95% CIs (supported, refuted when reversed or negligible, else inconclusive).\n\n\
+random numbers for a seed, so comparisons are paired. Each claim is a paired difference between conditions (per \
+cell, or pooled over cells) judged by its 95% CI against +-equivalence_margin.\n\n\
 The matchup rows (part = modal) play the classic modal agents of Barasz, LaVictoire et al. (2014) by the \
 provability-logic fixed point on the linear GL Kripke frame; part = program plays Oesterheld's epsilon-grounded \
 FairBot and similarity-based cooperators (copies tuned with matchups.similarity_sigma). The values are the row's and \
-the column's cooperation (1 = C) and payoffs (T, R, P, S = 5, 3, 1, 0)."
+the column's cooperation (1 = C) and payoffs (T, R, P, S = 5, 3, 1, 0); modal matchups whose outcome the paper states \
+(literature = true) also report agrees_with_literature (1 when every stated move is reproduced)."
     }
 
     fn default_config(&self, quick: bool) -> Config {
@@ -563,6 +670,7 @@ the column's cooperation (1 = C) and payoffs (T, R, P, S = 5, 3, 1, 0)."
                     out.push(Condition::Modal {
                         row: row.to_owned(),
                         column: column.to_owned(),
+                        literature: literature_moves(row, column).is_some(),
                     });
                 }
             }
@@ -597,25 +705,196 @@ the column's cooperation (1 = C) and payoffs (T, R, P, S = 5, 3, 1, 0)."
                 *p,
                 seed,
             ),
-            Condition::Modal { row, column } => match Roster::classic().matchup(row, column) {
-                Ok(m) => matchup_metrics(
-                    m.row_cooperates as u8 as f64,
-                    m.column_cooperates as u8 as f64,
-                    m.row_payoff,
-                    m.column_payoff,
-                ),
-                Err(_) => matchup_metrics(f64::NAN, f64::NAN, f64::NAN, f64::NAN),
-            },
+            Condition::Modal { row, column, .. } => modal_metrics(row, column),
             Condition::Program { row, column } => Self::measure_program(config, row, column, seed),
         }
     }
 
     fn metrics(&self, _config: &Config) -> Vec<String> {
-        Vec::new()
+        BARGAINING_METRICS
+            .iter()
+            .chain(&SPLIT_METRICS)
+            .chain(&MATCHUP_METRICS)
+            .chain(&[AGREES_WITH_LITERATURE])
+            .map(|s| s.to_string())
+            .collect()
     }
 
-    fn claims(&self, _config: &Config) -> Vec<cruxlab_core::Claim> {
-        Vec::new()
+    fn claims(&self, config: &Config) -> Vec<Claim> {
+        let margin = config.equivalence_margin;
+        let (lo, hi) = config.sigma_range();
+        let bargaining = ("part", json!("bargaining"));
+        let no_surrogates = ("adoption", json!(Adoption::None));
+        let sigma = |s: f64| at(&[("sigma", json!(s))]);
+        let verified = |v: bool| at(&[("verification", json!(v))]);
+        let principal = |k: PrincipalKind| at(&[("principal", json!(k))]);
+        // Controls, each one sweep of the audit; several claims share each.
+        let identical = Control::new(
+            &["sigmas=[0.0]"],
+            VerdictKind::Refuted,
+            "identical copies (sigma 0 only) never fail without threats, verified or not: nothing is left for verification to fix",
+        );
+        let committed_humans = Control::new(
+            &["human.follow_through=1.0"],
+            VerdictKind::Supported,
+            "human principals as committed as AI ones: a verifier no longer sees their threats as empty, so verification should raise threats for both kinds",
+        );
+        let no_aversion = Control::new(
+            &["base.unfairness_aversion=0.0"],
+            VerdictKind::Refuted,
+            "with no unfairness aversion nobody rejects a split or a threat, so every copy that considers a threat commits whatever sigma is: divergence changes neither races nor normative disagreement",
+        );
+        let impartial = Control::new(
+            &["partiality=0.0"],
+            VerdictKind::Refuted,
+            "review finding: sigma also scales the self-serving pull of tuning (both copies ask for more as sigma grows); if the rise in failure is that assumption restated, tuning noise alone should not raise it in every cell",
+        );
+        let sticky = Control::new(
+            &["adoption_drift=1000000.0"],
+            VerdictKind::Refuted,
+            "inherited adoption that no amount of tuning erodes is as universal at the largest sigma as at the smallest",
+        );
+        let mut claims = Vec::new();
+        if config.verification.contains(&true) && config.verification.contains(&false) {
+            claims.push(
+                Claim::new(
+                    "verification-averts-failure-without-threats",
+                    "(a, agreements) Verification makes agreements credible: with no threats on the table, verified copies fail less often than unverified ones.",
+                    Effect::contrast("failure_rate_without_threats", verified(true), verified(false)),
+                    Direction::Below,
+                    0.0,
+                )
+                .margin(margin)
+                .filter(at(&[
+                    bargaining.clone(),
+                    no_surrogates.clone(),
+                    ("principal", json!(config.principals[0])),
+                ]))
+                .cells(&["sigma"])
+                .combine(Combine::Pooled)
+                .control(identical.clone())
+                .plot("failure_rate_without_threats.svg"),
+            );
+            claims.push(
+                Claim::new(
+                    "verification-raises-threats",
+                    "(a, threats) Verification makes coercive threats credible, so agents commit to threats more often: the commitment rate is higher with verification, for every principal kind (pooled over sigma).",
+                    Effect::contrast("threat_rate", verified(true), verified(false)),
+                    Direction::Above,
+                    0.0,
+                )
+                .margin(margin)
+                .filter(at(&[bargaining.clone(), no_surrogates.clone()]))
+                .cells(&["principal"])
+                .pool(&["sigma"])
+                .control(committed_humans.clone())
+                .plot("threat_rate.svg"),
+            );
+        }
+        claims.push(
+            Claim::new(
+                "divergence-raises-failure",
+                "(b) Divergence from independent tuning raises the bargaining-failure rate: failure at the largest sigma exceeds failure at the smallest in every (principal, verification) cell.",
+                Effect::contrast("failure_rate", sigma(hi), sigma(lo)),
+                Direction::Above,
+                0.0,
+            )
+            .margin(margin)
+            .filter(at(&[bargaining.clone(), no_surrogates.clone()]))
+            .cells(&["principal", "verification"])
+            .control(no_aversion.clone())
+            .control(impartial)
+            .plot("failure_rate.svg"),
+        );
+        for &mode in &config.adoption {
+            let name = mode.as_str();
+            let scope = |claim: Claim| {
+                claim
+                    .margin(margin)
+                    .filter(at(&[bargaining.clone(), ("adoption", json!(mode))]))
+                    .cells(&["principal", "verification", "p"])
+                    .combine(Combine::Pooled)
+            };
+            let universal = scope(Claim::new(
+                &format!("homogeneity-makes-surrogates-universal-{name}"),
+                format!("(c, {name} adoption, universality) Under homogeneity a safeguard that needs every bargainer (surrogate goals) is likelier to be universal: both sides have it more often at the smallest sigma than at the largest (pooled over principal, verification and p)."),
+                Effect::contrast("surrogate_universal", sigma(lo), sigma(hi)),
+                Direction::Above,
+                0.0,
+            ))
+            .plot("surrogate_universal.svg");
+            let averted = scope(Claim::new(
+                &format!("homogeneity-averts-more-damage-{name}"),
+                format!("(c, {name} adoption, damage averted) Under homogeneity surrogate goals avert more threat damage: surrogates absorb more damage at the smallest sigma than at the largest (pooled over principal, verification and p)."),
+                Effect::contrast("damage_to_surrogates", sigma(lo), sigma(hi)),
+                Direction::Above,
+                0.0,
+            ))
+            .plot(&format!("welfare_lost_{}.svg", config.principals[0].as_str()));
+            let (universal, averted) = match mode {
+                Adoption::Inherited => (
+                    universal.control(sticky.clone()),
+                    averted.control(Control::new(
+                        &["adoption_drift=1000000.0", "base.unfairness_aversion=0.0"],
+                        VerdictKind::Refuted,
+                        "adoption kept whatever sigma is, and races as frequent at every sigma (no unfairness aversion): nothing is left to make homogeneous copies avert more damage",
+                    )),
+                ),
+                _ => (
+                    universal.control(Control {
+                        why: "adoption_drift governs only inherited adoption; adopted after tuning, universality cannot depend on sigma under any override (foregone by construction)".into(),
+                        ..sticky.clone()
+                    }),
+                    averted.control(no_aversion.clone()),
+                ),
+            };
+            claims.push(universal);
+            claims.push(averted);
+        }
+        let kinds = &config.principals;
+        if kinds.contains(&PrincipalKind::Human) && kinds.contains(&PrincipalKind::Ai) {
+            claims.push(
+                Claim::new(
+                    "human-principals-execute-fewer-threats",
+                    "(d) Human principals bargaining through AI assistants carry out fewer threats than misaligned AI principals: the executed-threat rate is lower for human principals, with and without verification (pooled over sigma).",
+                    Effect::contrast(
+                        "executed_threat_rate",
+                        principal(PrincipalKind::Human),
+                        principal(PrincipalKind::Ai),
+                    ),
+                    Direction::Below,
+                    0.0,
+                )
+                .margin(margin)
+                .filter(at(&[bargaining.clone(), no_surrogates.clone()]))
+                .cells(&["verification"])
+                .pool(&["sigma"])
+                .control(Control::new(
+                    &["human.follow_through=1.0"],
+                    VerdictKind::Refuted,
+                    "human principals given the AI's follow-through are the same policy (same propensity by default): nothing is left to make them execute fewer threats",
+                ))
+                .plot("executed_threat_rate.svg"),
+            );
+        }
+        if config.matchups.modal {
+            claims.push(
+                Claim::new(
+                    "modal-matchups-agree-with-literature",
+                    "The modal agents' matchups agree with Barasz, LaVictoire et al. (2014): FairBot and PrudentBot cooperate with themselves and each other, PrudentBot defects against CooperateBot, DefectBot exploits neither, CliqueBot cooperates only with itself.",
+                    Effect::metric(AGREES_WITH_LITERATURE),
+                    Direction::Above,
+                    0.5,
+                )
+                .filter(at(&[("part", json!("modal")), ("literature", json!(true))]))
+                .cells(&["row", "column"])
+                .control(Control {
+                    why: "no config key reaches the modal agents (a fixed roster solved by a provability-logic fixed point): this bargaining override shows the table stays put (foregone by construction)".into(),
+                    ..committed_humans.clone()
+                }),
+            );
+        }
+        claims
     }
 
     fn plots(&self, config: &Config) -> Vec<PlotSpec> {
@@ -705,509 +984,25 @@ the column's cooperation (1 = C) and payoffs (T, R, P, S = 5, 3, 1, 0)."
     }
 }
 
-// OLD VERDICTS: to be rewritten as claims
-#[cfg(any())]
-mod old_verdicts {
-    use super::*;
-    // ---------------------------------------------------------------------------------------------
-    // Verdicts
-
-    /// The summary of `metric` in one bargaining cell.
-    fn cell<'r>(
-        results: &'r Results,
-        metric: &str,
-        sigma: f64,
-        verification: bool,
-        principal: PrincipalKind,
-        adoption: Adoption,
-        p: f64,
-    ) -> Option<&'r MetricSummary> {
-        results.find(
-            metric,
-            &[
-                ("part", json!("bargaining")),
-                ("sigma", json!(sigma)),
-                ("verification", json!(verification)),
-                ("principal", json!(principal)),
-                ("adoption", json!(adoption)),
-                ("p", json!(p)),
-            ],
-        )
-    }
-
-    /// Per seed, the mean over `pairs` of `a - b`; then a t interval over seeds. Seeds missing from
-    /// any pair are left out.
-    fn pooled(pairs: &[(&MetricSummary, &MetricSummary)]) -> Option<Summary> {
-        if pairs.is_empty() {
-            return None;
-        }
-        let mut per_seed: BTreeMap<u64, (f64, usize)> = BTreeMap::new();
-        for (a, b) in pairs {
-            for (seed, va) in a.seeds.iter().zip(&a.values) {
-                if let Some(j) = b.seeds.iter().position(|s| s == seed) {
-                    let e = per_seed.entry(*seed).or_insert((0.0, 0));
-                    e.0 += va - b.values[j];
-                    e.1 += 1;
-                }
-            }
-        }
-        let diffs: Vec<f64> = per_seed
-            .values()
-            .filter(|(_, k)| *k == pairs.len())
-            .map(|(d, k)| d / *k as f64)
-            .collect();
-        (!diffs.is_empty()).then(|| cruxlab_core::mean_ci(&diffs))
-    }
-
-    /// How a difference came out relative to the claimed sign.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    enum Outcome {
-        Holds,
-        Reversed,
-        Negligible,
-        Unclear,
-    }
-
-    fn classify(d: &Summary, claimed_positive: bool, margin: f64) -> Outcome {
-        let (Some(lo), Some(hi)) = (d.ci_low, d.ci_high) else {
-            return Outcome::Unclear;
-        };
-        let (lo, hi) = if claimed_positive {
-            (lo, hi)
-        } else {
-            (-hi, -lo)
-        };
-        if lo > 0.0 {
-            Outcome::Holds
-        } else if hi < 0.0 {
-            Outcome::Reversed
-        } else if lo > -margin && hi < margin {
-            Outcome::Negligible
-        } else {
-            Outcome::Unclear
-        }
-    }
-
-    fn outcome_word(o: Outcome) -> &'static str {
-        match o {
-            Outcome::Holds => "holds",
-            Outcome::Reversed => "reversed",
-            Outcome::Negligible => "negligible",
-            Outcome::Unclear => "unclear",
-        }
-    }
-
-    /// Supported if every outcome holds, refuted if every outcome is reversed or negligible,
-    /// inconclusive otherwise (or with nothing to judge).
-    fn combine(outcomes: &[Outcome]) -> VerdictKind {
-        if outcomes.is_empty() {
-            VerdictKind::Inconclusive
-        } else if outcomes.iter().all(|o| *o == Outcome::Holds) {
-            VerdictKind::Supported
-        } else if outcomes
-            .iter()
-            .all(|o| matches!(o, Outcome::Reversed | Outcome::Negligible))
-        {
-            VerdictKind::Refuted
-        } else {
-            VerdictKind::Inconclusive
-        }
-    }
-
-    fn fmt(s: &Summary) -> String {
-        s.to_string()
-    }
-
-    /// The paired difference `metric(a) - metric(b)` pooled over the sigmas in `sigmas`, for cells
-    /// built by `at(sigma, which)` (which = true for a, false for b).
-    fn pooled_over_sigmas(
-        results: &Results,
-        metric: &str,
-        sigmas: &[f64],
-        at: impl Fn(f64, bool) -> (bool, PrincipalKind, Adoption, f64),
-    ) -> Option<Summary> {
-        let mut pairs = Vec::new();
-        for &sigma in sigmas {
-            let (va, ka, aa, pa) = at(sigma, true);
-            let (vb, kb, ab, pb) = at(sigma, false);
-            pairs.push((
-                cell(results, metric, sigma, va, ka, aa, pa)?,
-                cell(results, metric, sigma, vb, kb, ab, pb)?,
-            ));
-        }
-        pooled(&pairs)
-    }
-
-    fn verdict_a_agreements(config: &Config, results: &Results) -> Verdict {
-        let mut sigmas: Vec<f64> = config.sigmas.iter().copied().filter(|&s| s > 0.0).collect();
-        if sigmas.is_empty() {
-            sigmas = config.sigmas.clone();
-        }
-        let principal = config.principals[0];
-        let d = pooled_over_sigmas(
-            results,
-            "failure_rate_without_threats",
-            &sigmas,
-            |_, verified| (verified, principal, Adoption::None, 0.0),
-        );
-        let (verdict, evidence) = match d {
-            Some(d) => {
-                let o = classify(&d, false, config.equivalence_margin);
-                let per_sigma: Vec<String> = sigmas
-                    .iter()
-                    .filter_map(|&s| {
-                        let v = cell(
-                            results,
-                            "failure_rate_without_threats",
-                            s,
-                            true,
-                            principal,
-                            Adoption::None,
-                            0.0,
-                        )?;
-                        let u = cell(
-                            results,
-                            "failure_rate_without_threats",
-                            s,
-                            false,
-                            principal,
-                            Adoption::None,
-                            0.0,
-                        )?;
-                        Some(format!(
-                            "sigma {s}: {:.3} verified vs {:.3} unverified",
-                            v.mean, u.mean
-                        ))
-                    })
-                    .collect();
-                (
-                    combine(&[o]),
-                    format!(
-                        "failure with threats off, verified minus unverified, pooled over sigma in {sigmas:?}: {} ({}). {}.",
-                        fmt(&d),
-                        outcome_word(o),
-                        per_sigma.join("; ")
-                    ),
-                )
-            }
-            None => (VerdictKind::Inconclusive, "no comparable cells".into()),
-        };
-        Verdict {
-        claim: "(a, agreements) Verification makes agreements credible: with no threats on the table, verified copies fail less often than unverified ones.".into(),
-        verdict,
-        evidence,
-    }
-    }
-
-    fn verdict_a_threats(config: &Config, results: &Results) -> Verdict {
-        let mut outcomes = Vec::new();
-        let mut lines = Vec::new();
-        for &k in &config.principals {
-            let diff = |metric: &str| {
-                pooled_over_sigmas(results, metric, &config.sigmas, |_, verified| {
-                    (verified, k, Adoption::None, 0.0)
-                })
-            };
-            let Some(d) = diff("threat_rate") else {
-                continue;
-            };
-            let o = classify(&d, true, config.equivalence_margin);
-            outcomes.push(o);
-            let extra: Vec<String> = [
-                "coerced_rate",
-                "executed_threat_rate",
-                "failure_rate",
-                "welfare_lost",
-            ]
-            .iter()
-            .filter_map(|m| diff(m).map(|s| format!("{m} {}", fmt(&s))))
-            .collect();
-            lines.push(format!(
-                "{} principals: threat_rate verified minus unverified {} ({}); {}",
-                k.as_str(),
-                fmt(&d),
-                outcome_word(o),
-                extra.join(", ")
-            ));
-        }
-        Verdict {
-        claim: "(a, threats) Verification makes coercive threats credible, so agents commit to threats more often: the commitment rate is higher with verification, for every principal kind (pooled over sigma).".into(),
-        verdict: combine(&outcomes),
-        evidence: format!(
-            "Paired differences, verified minus unverified, pooled over sigma. {}.",
-            lines.join(". ")
-        ),
-    }
-    }
-
-    fn verdict_b(config: &Config, results: &Results) -> Verdict {
-        let (lo, hi) = config.sigma_range();
-        let mut outcomes = Vec::new();
-        let mut lines = Vec::new();
-        let mut sorted = config.sigmas.clone();
-        sorted.sort_by(f64::total_cmp);
-        for &k in &config.principals {
-            for &v in &config.verification {
-                let (Some(a), Some(b)) = (
-                    cell(results, "failure_rate", hi, v, k, Adoption::None, 0.0),
-                    cell(results, "failure_rate", lo, v, k, Adoption::None, 0.0),
-                ) else {
-                    continue;
-                };
-                let Some(d) = pooled(&[(a, b)]) else {
-                    continue;
-                };
-                let o = classify(&d, true, config.equivalence_margin);
-                outcomes.push(o);
-                let curve: Vec<String> = sorted
-                    .iter()
-                    .filter_map(|&s| {
-                        cell(results, "failure_rate", s, v, k, Adoption::None, 0.0)
-                            .map(|m| format!("{:.3}", m.mean))
-                    })
-                    .collect();
-                let quiet: Vec<String> = sorted
-                    .iter()
-                    .filter_map(|&s| {
-                        cell(
-                            results,
-                            "failure_rate_without_threats",
-                            s,
-                            v,
-                            k,
-                            Adoption::None,
-                            0.0,
-                        )
-                        .map(|m| format!("{:.3}", m.mean))
-                    })
-                    .collect();
-                lines.push(format!(
-                "{} principals, verification {v}: failure at sigma {hi} minus sigma {lo} = {} ({}); failure over sigma {sorted:?}: [{}]; with threats off: [{}]",
-                k.as_str(),
-                fmt(&d),
-                outcome_word(o),
-                curve.join(", "),
-                quiet.join(", ")
-            ));
-            }
-        }
-        Verdict {
-            claim: format!(
-                "(b) Divergence from independent tuning raises the bargaining-failure rate: failure at sigma {hi} exceeds failure at sigma {lo} in every (principal, verification) cell."
-            ),
-            verdict: combine(&outcomes),
-            evidence: format!("{}.", lines.join(". ")),
-        }
-    }
-
-    fn verdict_c(config: &Config, results: &Results, mode: Adoption) -> Verdict {
-        let (lo, hi) = config.sigma_range();
-        let gather = |metric: &str| {
-            let mut pairs = Vec::new();
-            for &k in &config.principals {
-                for &v in &config.verification {
-                    for &p in &config.surrogate_p {
-                        if let (Some(a), Some(b)) = (
-                            cell(results, metric, lo, v, k, mode, p),
-                            cell(results, metric, hi, v, k, mode, p),
-                        ) {
-                            pairs.push((a, b));
-                        }
-                    }
-                }
-            }
-            pooled(&pairs)
-        };
-        let universal = gather("surrogate_universal");
-        let averted = gather("damage_to_surrogates");
-        let welfare = gather("welfare_lost");
-        let verdict = match (&universal, &averted) {
-            (Some(u), Some(a)) => {
-                let ou = classify(u, true, config.equivalence_margin);
-                let oa = classify(a, true, config.equivalence_margin);
-                if ou == Outcome::Holds && oa == Outcome::Holds {
-                    VerdictKind::Supported
-                } else if matches!(ou, Outcome::Reversed | Outcome::Negligible)
-                    || oa == Outcome::Reversed
-                {
-                    VerdictKind::Refuted
-                } else {
-                    VerdictKind::Inconclusive
-                }
-            }
-            _ => VerdictKind::Inconclusive,
-        };
-        let show = |s: &Option<Summary>| {
-            s.as_ref().map_or("n/a".to_owned(), |s| {
-                format!(
-                    "{} ({})",
-                    fmt(s),
-                    outcome_word(classify(s, true, config.equivalence_margin))
-                )
-            })
-        };
-        let policy = |p: f64| SurrogatePolicy {
-            adoption: mode,
-            p,
-            drift: config.adoption_drift,
-        };
-        let expected: Vec<String> = config
-            .surrogate_p
-            .iter()
-            .map(|&p| {
-                format!(
-                    "p {p}: {:.3} at sigma {lo}, {:.3} at sigma {hi}",
-                    policy(p).universal_probability(lo),
-                    policy(p).universal_probability(hi)
-                )
-            })
-            .collect();
-        Verdict {
-            claim: format!(
-                "(c, {} adoption) Under homogeneity a safeguard that needs every bargainer (surrogate goals) is likelier to be universal and so averts more threat damage: at sigma {lo} both sides have it more often, and surrogates absorb more damage, than at sigma {hi}.",
-                mode.as_str()
-            ),
-            verdict,
-            evidence: format!(
-                "Paired differences, sigma {lo} minus sigma {hi}, pooled over principal, verification and p: universal adoption {}; damage absorbed by surrogates {}; welfare lost {}. Universal adoption in closed form: {}.",
-                show(&universal),
-                show(&averted),
-                welfare.as_ref().map_or("n/a".to_owned(), fmt),
-                expected.join("; ")
-            ),
-        }
-    }
-
-    fn verdict_d(config: &Config, results: &Results) -> Verdict {
-        let mut outcomes = Vec::new();
-        let mut lines = Vec::new();
-        for &v in &config.verification {
-            let diff = |metric: &str| {
-                pooled_over_sigmas(results, metric, &config.sigmas, |_, human| {
-                    (
-                        v,
-                        if human {
-                            PrincipalKind::Human
-                        } else {
-                            PrincipalKind::Ai
-                        },
-                        Adoption::None,
-                        0.0,
-                    )
-                })
-            };
-            let Some(d) = diff("executed_threat_rate") else {
-                continue;
-            };
-            let o = classify(&d, false, config.equivalence_margin);
-            outcomes.push(o);
-            let extra: Vec<String> = ["threat_rate", "failure_rate", "welfare_lost"]
-                .iter()
-                .filter_map(|m| diff(m).map(|s| format!("{m} {}", fmt(&s))))
-                .collect();
-            lines.push(format!(
-                "verification {v}: executed_threat_rate human minus AI {} ({}); {}",
-                fmt(&d),
-                outcome_word(o),
-                extra.join(", ")
-            ));
-        }
-        Verdict {
-        claim: "(d) Human principals bargaining through AI assistants carry out fewer threats than misaligned AI principals: the executed-threat rate is lower for human principals, with and without verification (pooled over sigma).".into(),
-        verdict: combine(&outcomes),
-        evidence: format!(
-            "Paired differences, human minus AI, pooled over sigma. {}.",
-            lines.join(". ")
-        ),
-    }
-    }
-
-    /// The modal matchup table as text, and whether it agrees with Barasz, LaVictoire et al. 2014.
-    fn verdict_matchups(results: &Results) -> Verdict {
-        let roster = Roster::classic();
-        let names = roster.names();
-        let moves = |row: &str, column: &str| -> Option<(bool, bool)> {
-            let filter = [
-                ("part", json!("modal")),
-                ("row", json!(row)),
-                ("column", json!(column)),
-            ];
-            let r = results.find("row_cooperates", &filter)?.mean;
-            let c = results.find("column_cooperates", &filter)?.mean;
-            (r.is_finite() && c.is_finite()).then_some((r > 0.5, c > 0.5))
-        };
-        let letter = |b: bool| if b { 'C' } else { 'D' };
-        let mut table = Vec::new();
-        for row in &names {
-            let cells: Vec<String> = names
-                .iter()
-                .map(|column| match moves(row, column) {
-                    Some((r, c)) => format!("{column} {}/{}", letter(r), letter(c)),
-                    None => format!("{column} ?"),
-                })
-                .collect();
-            table.push(format!("{row}: {}", cells.join(", ")));
-        }
-        // (row, column, row cooperates, column cooperates) from the literature.
-        let expected = [
-            ("FairBot", "FairBot", true, true),
-            ("PrudentBot", "PrudentBot", true, true),
-            ("FairBot", "PrudentBot", true, true),
-            ("PrudentBot", "CooperateBot", false, true),
-            ("FairBot", "CooperateBot", true, true),
-            ("DefectBot", "FairBot", false, false),
-            ("DefectBot", "PrudentBot", false, false),
-            ("CliqueBot", "CliqueBot", true, true),
-            ("TrollBot", "DefectBot", false, false),
-        ];
-        let mut failures = Vec::new();
-        let mut missing = false;
-        for (row, column, r, c) in expected {
-            match moves(row, column) {
-                Some(got) if got == (r, c) => {}
-                Some(got) => failures.push(format!(
-                    "{row} vs {column}: got {}/{}, expected {}/{}",
-                    letter(got.0),
-                    letter(got.1),
-                    letter(r),
-                    letter(c)
-                )),
-                None => missing = true,
-            }
-        }
-        for column in &names {
-            if *column != "CliqueBot"
-                && let Some((true, _)) = moves("CliqueBot", column)
-            {
-                failures.push(format!("CliqueBot cooperates with {column}"));
-            }
-        }
-        let verdict = if !failures.is_empty() {
-            VerdictKind::Refuted
-        } else if missing {
-            VerdictKind::Inconclusive
-        } else {
-            VerdictKind::Supported
-        };
-        Verdict {
-        claim: "The modal agents' matchups agree with Barasz, LaVictoire et al. (2014): FairBot and PrudentBot cooperate with themselves and each other, PrudentBot defects against CooperateBot, DefectBot exploits neither, CliqueBot cooperates only with itself.".into(),
-        verdict,
-        evidence: format!(
-            "Row's move / column's move. {}.{}",
-            table.join(". "),
-            if failures.is_empty() {
-                String::new()
-            } else {
-                format!(" Disagreements: {}.", failures.join("; "))
-            }
-        ),
-    }
-    }
-}
-
-#[cfg(any())]
+#[cfg(test)]
 mod tests {
     use super::*;
+    use cruxlab_core::claim::check;
+    use serde_json::Map;
+
+    fn condition_maps(config: &Config) -> Vec<Map<String, Value>> {
+        Bargaining
+            .conditions(config)
+            .iter()
+            .map(|c| {
+                serde_json::to_value(c)
+                    .unwrap()
+                    .as_object()
+                    .unwrap()
+                    .clone()
+            })
+            .collect()
+    }
 
     #[test]
     fn quick_config_validates_and_conditions_serialize_flat() {
@@ -1224,16 +1019,101 @@ mod tests {
     }
 
     #[test]
-    fn classify_by_ci() {
-        let s = |lo: f64, hi: f64| Summary {
-            mean: (lo + hi) / 2.0,
-            ci_low: Some(lo),
-            ci_high: Some(hi),
-            n: 10,
+    fn claims_pass_the_check_for_both_default_configs() {
+        let e = Bargaining;
+        for quick in [true, false] {
+            let config = e.default_config(quick);
+            let metrics = e.metrics(&config);
+            let metrics: Vec<&str> = metrics.iter().map(String::as_str).collect();
+            let conditions = condition_maps(&config);
+            let claims = e.claims(&config);
+            assert_eq!(claims.len(), 9);
+            for claim in &claims {
+                check(claim, &metrics, &conditions).unwrap();
+                assert!(!claim.controls.is_empty(), "{} has no control", claim.id);
+                if let Some(plot) = &claim.plot {
+                    assert!(e.plots(&config).iter().any(|p| &p.file == plot), "{plot}");
+                }
+            }
+            let mut ids: Vec<&str> = claims.iter().map(|c| c.id.as_str()).collect();
+            ids.sort();
+            ids.dedup();
+            assert_eq!(ids.len(), claims.len());
+        }
+    }
+
+    #[test]
+    fn claims_stay_declared_under_every_control() {
+        // A control's run must still declare the claims it is meant to test.
+        let e = Bargaining;
+        let config = e.default_config(true);
+        let ids: Vec<String> = e.claims(&config).into_iter().map(|c| c.id).collect();
+        for claim in e.claims(&config) {
+            for control in &claim.controls {
+                let mut value = serde_json::to_value(&config).unwrap();
+                for set in &control.set {
+                    let (key, v) = set.split_once('=').unwrap();
+                    let v: Value = serde_json::from_str(v).unwrap();
+                    let mut slot = &mut value;
+                    for part in key.split('.') {
+                        slot = slot.get_mut(part).unwrap_or_else(|| panic!("no key {key}"));
+                    }
+                    *slot = v;
+                }
+                let controlled: Config = serde_json::from_value(value).unwrap();
+                e.validate(&controlled).unwrap();
+                let declared: Vec<String> =
+                    e.claims(&controlled).into_iter().map(|c| c.id).collect();
+                assert_eq!(declared, ids, "{:?}", control.set);
+            }
+        }
+    }
+
+    #[test]
+    fn measure_emits_exactly_the_declared_metrics() {
+        let e = Bargaining;
+        let config = Config {
+            encounters: 20,
+            matchups: MatchupConfig {
+                samples: 5,
+                ..e.default_config(true).matchups
+            },
+            ..e.default_config(true)
         };
-        assert_eq!(classify(&s(0.1, 0.2), true, 0.01), Outcome::Holds);
-        assert_eq!(classify(&s(0.1, 0.2), false, 0.01), Outcome::Reversed);
-        assert_eq!(classify(&s(-0.005, 0.005), true, 0.01), Outcome::Negligible);
-        assert_eq!(classify(&s(-0.1, 0.1), true, 0.01), Outcome::Unclear);
+        let declared = e.metrics(&config);
+        let mut seen = std::collections::BTreeSet::new();
+        for c in e.conditions(&config) {
+            for (name, _) in e.measure(&config, &c, 0) {
+                assert!(declared.contains(&name), "undeclared {name}");
+                seen.insert(name);
+            }
+        }
+        assert_eq!(seen.len(), declared.len());
+    }
+
+    #[test]
+    fn the_modal_table_agrees_with_the_literature_where_it_speaks() {
+        let roster = Roster::classic();
+        let names = roster.names();
+        let mut spoken = 0;
+        for row in &names {
+            for column in &names {
+                let value = modal_metrics(row, column)
+                    .into_iter()
+                    .find(|(k, _)| k == AGREES_WITH_LITERATURE)
+                    .unwrap()
+                    .1;
+                match literature_moves(row, column) {
+                    Some(_) => {
+                        spoken += 1;
+                        assert_eq!(value, 1.0, "{row} vs {column}");
+                    }
+                    None => assert!(value.is_nan()),
+                }
+            }
+        }
+        // 9 stated pairs, the mirror images of the 6 that are not an agent against itself, and
+        // CliqueBot against the five others, as row and as column.
+        assert_eq!(spoken, 9 + 6 + 10);
     }
 }
