@@ -464,12 +464,20 @@ fn scaling_experiment_runs_with_published_sets_and_a_small_fit() {
     let results: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     let verdicts = results["verdicts"].as_array().unwrap();
-    assert_eq!(verdicts[0]["verdict"], "supported", "{}", verdicts[0]);
+    let printed = verdicts
+        .iter()
+        .find(|v| v["id"] == "data-dominates-printed")
+        .expect("the claim about the printed parameters");
+    assert_eq!(printed["verdict"], "supported", "{printed}");
     let fitted = results["metrics"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|m| m["metric"] == "data_share_boot_lo" && m["condition"]["model"] == "GPT-3")
+        .find(|m| {
+            m["metric"] == "data_share_lo"
+                && m["condition"]["model"] == "GPT-3"
+                && m["condition"]["set"] == "fit-epoch"
+        })
         .expect("the fit's bootstrap bounds");
     assert_eq!(fitted["condition"]["set"], "fit-epoch");
     assert_eq!(fitted["n"], 2);
