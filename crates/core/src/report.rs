@@ -37,7 +37,7 @@ pub fn escape_html(text: &str) -> String {
 }
 
 const STYLE: &str = "
-body { font-family: -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif; max-width: 62rem;
+body { font-family: -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif; max-width: 72rem;
   margin: 2rem auto; padding: 0 1rem; color: #1d1d1f; line-height: 1.5; }
 h1 { margin-bottom: 0.2rem; }
 h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.2rem; }

@@ -469,9 +469,10 @@ budget sees the same levels for a given seed."
                 .control(Control::new(
                     &large_mazes,
                     VerdictKind::Refuted,
-                    "large mazes make A*'s relaxed search expand the most; but an unbounded A* \
-                     expands each reachable cell at most once and the cue's breadth-first field \
-                     pays for every one, so this is expected to stay supported (by construction)",
+                    "large mazes make A*'s relaxed search expand the most, the best case for the \
+                     claim to fail; it cannot, since an unbounded A* expands each reachable cell at \
+                     most once while the cue's breadth-first field pays for every one (foregone by \
+                     construction)",
                 ))
                 .plot(&plot("expansions_per_episode_rederived")),
             );
