@@ -7,6 +7,11 @@
 //! into fixed chunks that rayon runs in parallel; each environment depends only on its own seed and
 //! actions, so results are bit-identical for any thread count.
 //!
+//! **The step rule** is [`EnvConfig::step`]'s. The move is a fast path of it, made on the compact
+//! codes in place; the reward and the end flags come from [`EnvConfig::score`] itself. A property
+//! test (`tests/batch.rs`) replays random levels and action sequences through the rule on plain
+//! [`Level`]s and checks every output of every step.
+//!
 //! **Auto-reset ("same-step" mode, as in Gymnasium's vector environments).** When environment `i`'s
 //! episode ends during [`VecEnv::step`], that step's `rewards()[i]`, `terminated()[i]`,
 //! `truncated()[i]`, `reached()[i]` and `episode_steps()[i]` describe the step that ended it, and
@@ -22,7 +27,7 @@ use rayon::prelude::*;
 
 use crate::generate::Workspace;
 use crate::obs::{self, CH_AGENT, CHANNELS, ObsKind, code};
-use crate::{Action, EnvConfig, Level, LevelSpec, ObjectKind, Pos};
+use crate::{Action, EnvConfig, Info, Level, LevelSpec, ObjectKind, Pos};
 
 /// Per-environment state besides its observation slot.
 #[derive(Clone, Copy, Debug, Default)]
@@ -41,8 +46,7 @@ struct Slot {
 #[derive(Clone, Copy)]
 struct Shared {
     spec: LevelSpec,
-    target: u8,
-    max_steps: u32,
+    config: EnvConfig,
     base_seed: u64,
     cells: usize,
     planes: bool,
@@ -215,8 +219,7 @@ impl VecEnv {
         self.run_chunks(|shared, lanes, workspace| {
             let Shared {
                 cells,
-                target,
-                max_steps,
+                config,
                 planes,
                 offsets,
                 ..
@@ -262,15 +265,19 @@ impl VecEnv {
                     agent_plane[dest] = 1.0;
                 }
                 slot.steps += 1;
-                // The target code is never the wall code, so entering it implies a move.
-                let ended_by_target = entered == target;
-                let ended_by_time = !ended_by_target & (slot.steps >= max_steps);
-                rewards[j] = if ended_by_target { 1.0 } else { 0.0 };
-                terminated[j] = ended_by_target;
-                truncated[j] = ended_by_time;
-                reached[j] = code::kind(entered); // `None` for walls and floor
+                // Scored by the step rule itself. A bump "enters" the wall code, whose kind is
+                // `None` as for a bump in `EnvConfig::step`.
+                let t = config.score(Info {
+                    steps: slot.steps,
+                    reached: code::kind(entered), // `None` for walls and floor
+                    moved,
+                });
+                rewards[j] = t.reward;
+                terminated[j] = t.terminated;
+                truncated[j] = t.truncated;
+                reached[j] = t.info.reached;
                 lengths[j] = slot.steps;
-                if ended_by_target | ended_by_time {
+                if t.terminated | t.truncated {
                     slot.episode += 1;
                     let env_planes = if planes {
                         &mut plane_buf[j * CHANNELS * cells..(j + 1) * CHANNELS * cells]
@@ -291,8 +298,7 @@ impl VecEnv {
         let cells = self.height * self.width;
         let shared = Shared {
             spec: self.spec,
-            target: code::object(self.config.target),
-            max_steps: self.config.max_steps,
+            config: self.config,
             base_seed: self.base_seed,
             cells,
             planes: self.obs == ObsKind::Planes,

@@ -14,12 +14,16 @@
 //! - Stepping an ended episode panics (or returns [`EnvError::EpisodeOver`] from [`Env::try_step`]);
 //!   call [`Env::reset`] first, as Gymnasium's order-enforcing wrapper requires.
 //!
+//! The first three points are [`EnvConfig::step`], the one step rule: [`Env`], the batched
+//! [`crate::VecEnv`] (whose in-place fast path is property-tested against it) and the learned
+//! agents' environments and rollouts all follow it.
+//!
 //! The cue field (distance to the nearest diamond) is grown lazily, at most once per episode, the
 //! first time [`Env::cue`] or a plane observation needs it.
 
 use std::sync::OnceLock;
 
-use crate::obs::{ObsKind, Observation};
+use crate::obs::{self, ObsKind, Observation};
 use crate::{Action, DistanceField, Level, LevelSpec, ObjectKind, Pos};
 
 /// What counts as success and how long an episode may run.
@@ -34,6 +38,49 @@ pub struct EnvConfig {
 impl EnvConfig {
     pub fn new(target: ObjectKind, max_steps: u32) -> EnvConfig {
         EnvConfig { target, max_steps }
+    }
+
+    /// The step rule (see the module docs), the one every stepper in cruxlab follows: move `level`'s
+    /// agent by `action` unless a wall or the edge is in the way, and score the step. `steps` is the
+    /// number of steps the episode had taken before this one.
+    ///
+    /// ```
+    /// use cruxlab_grid::{Action, EnvConfig, Level, ObjectKind, Pos};
+    ///
+    /// let mut level = Level::parse("#####\n#AD.#\n#####\n").unwrap();
+    /// let config = EnvConfig::new(ObjectKind::Diamond, 10);
+    /// let bump = config.step(&mut level, 0, Action::Up);
+    /// assert!(!bump.info.moved && !bump.terminated && bump.info.steps == 1);
+    /// let t = config.step(&mut level, 1, Action::Right);
+    /// assert_eq!(level.agent(), Pos::new(1, 2));
+    /// assert!(t.terminated && t.reward == 1.0 && t.info.reached == Some(ObjectKind::Diamond));
+    /// ```
+    pub fn step(&self, level: &mut Level, steps: u32, action: Action) -> Transition {
+        let next = action.apply(level.agent()).filter(|&p| !level.is_wall(p));
+        let reached = next.and_then(|p| {
+            level.set_agent(p);
+            level.object_at(p).map(|o| o.kind)
+        });
+        self.score(Info {
+            steps: steps + 1,
+            reached,
+            moved: next.is_some(),
+        })
+    }
+
+    /// The scoring half of [`EnvConfig::step`], for steppers that move the agent their own way (the
+    /// batched [`crate::VecEnv`]): entering the target kind gives reward 1.0 and terminates; otherwise
+    /// the episode is truncated once `info.steps` reaches `max_steps`.
+    #[inline]
+    pub fn score(&self, info: Info) -> Transition {
+        let terminated = info.reached == Some(self.target);
+        let truncated = !terminated && info.steps >= self.max_steps;
+        Transition {
+            reward: if terminated { 1.0 } else { 0.0 },
+            terminated,
+            truncated,
+            info,
+        }
     }
 }
 
@@ -196,27 +243,10 @@ impl Env {
         if self.done {
             return Err(EnvError::EpisodeOver);
         }
-        let next = action
-            .apply(self.level.agent())
-            .filter(|&p| !self.level.is_wall(p));
-        let reached = next.and_then(|p| {
-            self.level.set_agent(p);
-            self.level.object_at(p).map(|o| o.kind)
-        });
-        self.steps += 1;
-        let terminated = reached == Some(self.config.target);
-        let truncated = !terminated && self.steps >= self.config.max_steps;
-        self.done = terminated || truncated;
-        Ok(Transition {
-            reward: if terminated { 1.0 } else { 0.0 },
-            terminated,
-            truncated,
-            info: Info {
-                steps: self.steps,
-                reached,
-                moved: next.is_some(),
-            },
-        })
+        let t = self.config.step(&mut self.level, self.steps, action);
+        self.steps = t.info.steps;
+        self.done = t.terminated || t.truncated;
+        Ok(t)
     }
 
     /// The observation of the current state.
@@ -264,12 +294,7 @@ impl Env {
     /// [`ObjectKind::CUE_SOURCE`] object. Grown on first use after each reset, then cached (objects
     /// never move within an episode).
     pub fn cue(&self) -> &DistanceField {
-        self.cue.get_or_init(|| {
-            DistanceField::from_sources(
-                &self.level,
-                self.level.positions_of(ObjectKind::CUE_SOURCE),
-            )
-        })
+        self.cue.get_or_init(|| obs::cue_field(&self.level))
     }
 }
 

@@ -11,8 +11,10 @@
 //!   diamond" learnable; it is what a goal-misgeneralisation experiment takes away or moves. Channel
 //!   order is fixed by the `CH_*` constants.
 //!
-//! The `write_*` functions fill caller-provided buffers (no allocation); [`Observation`] is the
-//! owning form a single [`crate::Env`] returns.
+//! The `write_*` functions fill caller-provided buffers (no allocation, unless a cue field has to be
+//! grown); [`Observation`] is the owning form a single [`crate::Env`] returns. Every plane
+//! observation in cruxlab comes from [`write_plane_selection`], which can also pick a subset of the
+//! planes and lay them out channels-last (as the learned agents' networks read them).
 
 use crate::{DistanceField, Level, ObjectKind};
 
@@ -131,37 +133,116 @@ pub fn cue_value(distance: u32) -> f32 {
     }
 }
 
+/// Every plane, in channel order (`CH_WALL..CHANNELS`).
+pub const ALL_CHANNELS: [usize; CHANNELS] =
+    [CH_WALL, CH_AGENT, CH_DIAMOND, CH_CHEESE, CH_KEY, CH_CUE];
+
+/// The cue field of `level`: breadth-first distance from every floor cell to the nearest
+/// [`ObjectKind::CUE_SOURCE`] object.
+pub fn cue_field(level: &Level) -> DistanceField {
+    DistanceField::from_sources(level, level.positions_of(ObjectKind::CUE_SOURCE))
+}
+
+/// How [`write_plane_selection`] lays the planes out in its buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// `C x H x W`: plane `k` is `out[k * H * W..(k + 1) * H * W]` (PyTorch's NCHW without the N).
+    ChannelsFirst,
+    /// `H x W x C`: cell `i`'s value in plane `k` is `out[i * C + k]`.
+    ChannelsLast,
+}
+
 /// Write the plane encoding of `level` into `out` (`CHANNELS * height * width`, channel-major).
 /// `cue` must be the level's cue field (distance to the nearest [`ObjectKind::CUE_SOURCE`]).
 ///
 /// # Panics
 /// If `out` has the wrong length or `cue` covers a different number of cells.
 pub fn write_planes(level: &Level, cue: &DistanceField, out: &mut [f32]) {
+    assert_eq!(
+        out.len(),
+        CHANNELS * level.cells(),
+        "plane observation buffer has the wrong length"
+    );
+    write_plane_selection(level, &ALL_CHANNELS, Some(cue), Layout::ChannelsFirst, out);
+}
+
+/// The plane encoder every caller shares: write the planes `channels` (`CH_*` indices, in this
+/// order, as output planes `0..channels.len()`) of `level` into `out` (`channels.len() * height *
+/// width` floats) in `layout`. `cue` is the level's cue field; it is read only when [`CH_CUE`] is
+/// among the channels, and grown from the level ([`cue_field`]) when `None`.
+///
+/// # Panics
+/// If `out` has the wrong length, a channel is not below [`CHANNELS`], or `cue` covers a different
+/// number of cells.
+pub fn write_plane_selection(
+    level: &Level,
+    channels: &[usize],
+    cue: Option<&DistanceField>,
+    layout: Layout,
+    out: &mut [f32],
+) {
+    match layout {
+        Layout::ChannelsFirst => {
+            let hw = level.cells();
+            fill_planes(level, channels, cue, out, |k, cell| k * hw + cell)
+        }
+        Layout::ChannelsLast => {
+            let c = channels.len();
+            fill_planes(level, channels, cue, out, |k, cell| cell * c + k)
+        }
+    }
+}
+
+/// [`write_plane_selection`] with the layout as an index function (output plane, cell) -> offset.
+fn fill_planes(
+    level: &Level,
+    channels: &[usize],
+    cue: Option<&DistanceField>,
+    out: &mut [f32],
+    at: impl Fn(usize, usize) -> usize,
+) {
     let hw = level.cells();
     assert_eq!(
         out.len(),
-        CHANNELS * hw,
-        "plane observation buffer has the wrong length"
-    );
-    assert_eq!(
-        cue.as_slice().len(),
-        hw,
-        "cue field covers a different level"
+        channels.len() * hw,
+        "observation buffer has the wrong length"
     );
     out.fill(0.0);
-    for (o, &wall) in out[CH_WALL * hw..(CH_WALL + 1) * hw]
-        .iter_mut()
-        .zip(level.walls())
-    {
-        *o = if wall { 1.0 } else { 0.0 };
-    }
-    for obj in level.objects() {
-        out[object_channel(obj.kind) * hw + level.index(obj.pos)] = 1.0;
-    }
-    out[CH_AGENT * hw + level.index(level.agent())] = 1.0;
-    let cue_plane = &mut out[CH_CUE * hw..];
-    for (o, &d) in cue_plane.iter_mut().zip(cue.as_slice()) {
-        *o = cue_value(d);
+    for (k, &channel) in channels.iter().enumerate() {
+        match channel {
+            CH_WALL => {
+                for (cell, &wall) in level.walls().iter().enumerate() {
+                    out[at(k, cell)] = if wall { 1.0 } else { 0.0 };
+                }
+            }
+            CH_AGENT => out[at(k, level.index(level.agent()))] = 1.0,
+            CH_DIAMOND | CH_CHEESE | CH_KEY => {
+                for obj in level.objects() {
+                    if object_channel(obj.kind) == channel {
+                        out[at(k, level.index(obj.pos))] = 1.0;
+                    }
+                }
+            }
+            CH_CUE => {
+                let owned;
+                let field = match cue {
+                    Some(field) => field,
+                    None => {
+                        owned = cue_field(level);
+                        &owned
+                    }
+                };
+                assert_eq!(
+                    field.as_slice().len(),
+                    hw,
+                    "cue field covers a different level"
+                );
+                for (cell, &d) in field.as_slice().iter().enumerate() {
+                    out[at(k, cell)] = cue_value(d);
+                }
+            }
+            _ => panic!("no observation plane {channel} (there are {CHANNELS})"),
+        }
     }
 }
 
@@ -315,5 +396,28 @@ mod tests {
         assert!((p.plane(CH_CUE)[at(2, 1)] - 0.729).abs() < 1e-6);
         assert_eq!(p.plane(CH_CUE)[at(0, 0)], 0.0);
         assert_eq!(p.plane(CH_CUE)[at(2, 2)], 0.0);
+    }
+
+    #[test]
+    fn a_selection_is_the_chosen_planes_transposed() {
+        let level = Level::parse("######\n#A.D.#\n#C#K##\n#..D.#\n######\n").unwrap();
+        let hw = level.cells();
+        let mut all = vec![0.0; CHANNELS * hw];
+        write_planes(&level, &cue_field(&level), &mut all);
+        let channels = [
+            CH_CUE, CH_AGENT, CH_KEY, CH_WALL, CH_CUE, CH_DIAMOND, CH_CHEESE,
+        ];
+        let c = channels.len();
+        let mut last = vec![7.0; c * hw];
+        write_plane_selection(&level, &channels, None, Layout::ChannelsLast, &mut last);
+        let mut first = vec![7.0; c * hw];
+        write_plane_selection(&level, &channels, None, Layout::ChannelsFirst, &mut first);
+        for (k, &ch) in channels.iter().enumerate() {
+            for cell in 0..hw {
+                let v = all[ch * hw + cell];
+                assert_eq!(last[cell * c + k].to_bits(), v.to_bits());
+                assert_eq!(first[k * hw + cell].to_bits(), v.to_bits());
+            }
+        }
     }
 }

@@ -1,9 +1,10 @@
 //! Batched stepping: matches single environments, is thread-count independent, keeps agents out of
 //! walls.
 
-use cruxlab_grid::obs::{CHANNELS, code};
+use cruxlab_grid::obs::{CHANNELS, code, cue_field};
 use cruxlab_grid::{
-    Action, Env, EnvConfig, LevelSource, LevelSpec, ObjectKind, ObsKind, Observation, VecEnv,
+    Action, Env, EnvConfig, Level, LevelSource, LevelSpec, ObjectKind, ObsKind, Observation,
+    VecEnv, write_compact, write_planes,
 };
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
@@ -218,6 +219,72 @@ fn episode_seeds_differ() {
     seeds.dedup();
     assert_eq!(seeds.len(), 64 * 64);
     assert_ne!(VecEnv::episode_seed(1, 0, 0), VecEnv::episode_seed(0, 0, 0));
+}
+
+fn spec_strategy() -> impl Strategy<Value = LevelSpec> {
+    prop_oneof![
+        (2usize..=6).prop_map(|k| LevelSpec::Maze { size: 2 * k + 1 }),
+        (5usize..=14, 0.0f64..=0.8).prop_map(|(size, density)| LevelSpec::Rooms { size, density }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// `VecEnv`'s in-place fast path against the step rule itself (`EnvConfig::step` on plain
+    /// levels, reloaded from the episode seeds when an episode ends): same outcomes, same state and
+    /// same observations after every step.
+    #[test]
+    fn fast_path_follows_the_step_rule(
+        spec in spec_strategy(),
+        target in 0usize..3,
+        max_steps in 1u32..=40,
+        planes in any::<bool>(),
+        n in 1usize..=20,
+        base in any::<u64>(),
+        actions in proptest::collection::vec(proptest::collection::vec(0usize..4, 20), 1..80),
+    ) {
+        let config = EnvConfig::new(ObjectKind::ALL[target], max_steps);
+        let obs = if planes { ObsKind::Planes } else { ObsKind::Compact };
+        let mut batch = VecEnv::new(n, spec, config, obs, base);
+        let cells = spec.size() * spec.size();
+        // The rule's side: one plain level per environment.
+        let load = |i: usize, episode: u64| spec.generate(VecEnv::episode_seed(base, i, episode));
+        let mut levels: Vec<Level> = (0..n).map(|i| load(i, 0)).collect();
+        let mut steps = vec![0u32; n];
+        let mut episodes = vec![0u64; n];
+        for row in &actions {
+            let row: Vec<Action> = row[..n].iter().map(|&a| Action::MOVES[a]).collect();
+            batch.step(&row);
+            for i in 0..n {
+                let t = config.step(&mut levels[i], steps[i], row[i]);
+                prop_assert_eq!(batch.rewards()[i], t.reward, "env {} reward", i);
+                prop_assert_eq!(batch.terminated()[i], t.terminated, "env {} terminated", i);
+                prop_assert_eq!(batch.truncated()[i], t.truncated, "env {} truncated", i);
+                prop_assert_eq!(batch.reached()[i], t.info.reached, "env {} reached", i);
+                prop_assert_eq!(batch.episode_steps()[i], t.info.steps, "env {} steps", i);
+                steps[i] = t.info.steps;
+                if t.terminated || t.truncated {
+                    episodes[i] += 1;
+                    levels[i] = load(i, episodes[i]);
+                    steps[i] = 0;
+                }
+                let level = &levels[i];
+                prop_assert_eq!(batch.episode(i), episodes[i]);
+                prop_assert_eq!(batch.agent(i), level.agent());
+                prop_assert_eq!(&batch.level(i), level);
+                let mut compact = vec![0; cells];
+                write_compact(level, &mut compact);
+                prop_assert_eq!(&batch.obs_compact()[i * cells..(i + 1) * cells], &compact[..]);
+                if planes {
+                    let mut expected = vec![0.0; CHANNELS * cells];
+                    write_planes(level, &cue_field(level), &mut expected);
+                    let got = &batch.obs_planes()[i * CHANNELS * cells..(i + 1) * CHANNELS * cells];
+                    prop_assert_eq!(got, &expected[..]);
+                }
+            }
+        }
+    }
 }
 
 proptest! {

@@ -8,10 +8,8 @@
 
 use std::sync::Arc;
 
-use cruxlab_grid::obs::{self, CHANNELS};
-use cruxlab_grid::{
-    Action, DistanceField, EnvConfig, Level, LevelSpec, ObjectKind, ObsKind, Pos, VecEnv,
-};
+use cruxlab_grid::obs::{self, CHANNELS, Layout};
+use cruxlab_grid::{Action, DistanceField, EnvConfig, Level, LevelSpec, ObsKind, VecEnv};
 use serde::{Deserialize, Serialize};
 
 use crate::net::InputShape;
@@ -43,55 +41,12 @@ impl Plane {
     }
 }
 
-/// Write `level`'s observation with `planes` into `out` (`H * W * planes.len()`, channels-last).
-/// `cue` is the level's diamond cue field; it is read only if [`Plane::Cue`] is among the planes.
+/// Write `level`'s observation with `planes` into `out` (`H * W * planes.len()`, channels-last):
+/// the grid's plane encoder ([`obs::write_plane_selection`]) with these planes. `cue` is the level's
+/// diamond cue field; it is read only if [`Plane::Cue`] is among the planes (and grown when `None`).
 pub fn encode(level: &Level, planes: &[Plane], cue: Option<&DistanceField>, out: &mut [f32]) {
-    let c = planes.len();
-    assert_eq!(
-        out.len(),
-        level.cells() * c,
-        "observation buffer has the wrong length"
-    );
-    out.fill(0.0);
-    let agent = level.index(level.agent());
-    for (k, plane) in planes.iter().enumerate() {
-        match plane {
-            Plane::Wall => {
-                for (i, &w) in level.walls().iter().enumerate() {
-                    if w {
-                        out[i * c + k] = 1.0;
-                    }
-                }
-            }
-            Plane::Agent => out[agent * c + k] = 1.0,
-            Plane::Diamond | Plane::Cheese | Plane::Key => {
-                let kind = match plane {
-                    Plane::Diamond => ObjectKind::Diamond,
-                    Plane::Cheese => ObjectKind::Cheese,
-                    _ => ObjectKind::Key,
-                };
-                for p in level.positions_of(kind) {
-                    out[level.index(p) * c + k] = 1.0;
-                }
-            }
-            Plane::Cue => {
-                let owned;
-                let field = match cue {
-                    Some(f) => f,
-                    None => {
-                        owned = DistanceField::from_sources(
-                            level,
-                            level.positions_of(ObjectKind::CUE_SOURCE),
-                        );
-                        &owned
-                    }
-                };
-                for (i, &d) in field.as_slice().iter().enumerate() {
-                    out[i * c + k] = obs::cue_value(d);
-                }
-            }
-        }
-    }
+    let channels: Vec<usize> = planes.iter().map(|p| p.grid_channel()).collect();
+    obs::write_plane_selection(level, &channels, cue, Layout::ChannelsLast, out);
 }
 
 /// A batch of environments a trainer can step. See the module docs.
@@ -212,8 +167,8 @@ pub struct Shaping {
     pub gamma: f32,
 }
 
-/// `N` environments whose levels come from a [`LevelSampler`], with the rules of
-/// [`cruxlab_grid::Env`]: a move into a wall leaves the agent in place, entering an object of the
+/// `N` environments whose levels come from a [`LevelSampler`], with the step rule of
+/// [`cruxlab_grid::Env`] ([`EnvConfig::step`]): a move into a wall leaves the agent in place, entering an object of the
 /// target kind gives reward 1 and terminates, other objects are passable, and an episode is
 /// truncated at `max_steps`. Environment `i`'s `k`-th episode plays
 /// `sampler(VecEnv::episode_seed(base_seed, i, k))`.
@@ -281,9 +236,10 @@ impl LevelEnvs {
             self.shape,
             "a level sampler must keep one shape"
         );
-        let cue = self.planes.contains(&Plane::Cue).then(|| {
-            DistanceField::from_sources(&level, level.positions_of(ObjectKind::CUE_SOURCE))
-        });
+        let cue = self
+            .planes
+            .contains(&Plane::Cue)
+            .then(|| obs::cue_field(&level));
         let to_target = self
             .shaping
             .map(|_| DistanceField::from_sources(&level, level.positions_of(self.config.target)));
@@ -300,16 +256,6 @@ impl LevelEnvs {
     pub fn level(&self, i: usize) -> &Level {
         &self.slots[i].level
     }
-}
-
-/// Apply `action` to `level` by the rules of [`cruxlab_grid::Env`]; returns the kind of object
-/// entered, if any.
-pub fn apply_move(level: &mut Level, action: Action) -> Option<ObjectKind> {
-    let next: Option<Pos> = action.apply(level.agent()).filter(|&p| !level.is_wall(p));
-    next.and_then(|p| {
-        level.set_agent(p);
-        level.object_at(p).map(|o| o.kind)
-    })
 }
 
 impl Envs for LevelEnvs {
@@ -338,11 +284,10 @@ impl Envs for LevelEnvs {
         for i in 0..self.slots.len() {
             let slot = &mut self.slots[i];
             let before = slot.level.agent();
-            let reached = apply_move(&mut slot.level, actions[i]);
-            slot.steps += 1;
-            let terminated = reached == Some(self.config.target);
-            let truncated = !terminated && slot.steps >= self.config.max_steps;
-            self.rewards[i] = if terminated { 1.0 } else { 0.0 };
+            let t = self.config.step(&mut slot.level, slot.steps, actions[i]);
+            let (terminated, truncated) = (t.terminated, t.truncated);
+            slot.steps = t.info.steps;
+            self.rewards[i] = t.reward;
             if let (Some(sh), Some(field)) = (self.shaping, &slot.to_target) {
                 let d = |p| field.get(p).unwrap_or(0) as f32;
                 let after = if terminated || truncated {
@@ -375,5 +320,61 @@ impl Envs for LevelEnvs {
     }
     fn boxed_clone(&self) -> Box<dyn Envs> {
         Box::new(self.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cruxlab_grid::ObjectKind;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// The two kinds of `Envs` on the same levels agree step by step: the grid's batched fast path
+    /// and its channel-major planes (transposed) against the step rule on plain levels and the
+    /// channels-last encoder.
+    #[test]
+    fn grid_envs_and_level_envs_agree() {
+        let spec: LevelSpec = "maze:7".parse().unwrap();
+        let config = EnvConfig::new(ObjectKind::Diamond, 25);
+        let planes = vec![
+            Plane::Cue,
+            Plane::Wall,
+            Plane::Agent,
+            Plane::Diamond,
+            Plane::Key,
+        ];
+        let n = 9;
+        let mut grid = GridEnvs::new(n, spec, config, planes.clone(), 3);
+        let sampler: LevelSampler = Arc::new(move |seed| spec.generate(seed));
+        let mut levels = LevelEnvs::new(n, sampler, config, planes, 3);
+        let len = n * grid.input().height * grid.input().width * grid.input().channels;
+        let (mut a, mut b) = (vec![0.0; len], vec![1.0; len]);
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let mut ended = 0;
+        for _ in 0..200 {
+            grid.write_obs(&mut a);
+            levels.write_obs(&mut b);
+            assert_eq!(a, b);
+            let actions: Vec<Action> = (0..n)
+                .map(|_| Action::MOVES[rng.random_range(0..4)])
+                .collect();
+            grid.step(&actions);
+            levels.step(&actions);
+            assert_eq!(grid.rewards(), levels.rewards());
+            assert_eq!(grid.terminated(), levels.terminated());
+            assert_eq!(grid.truncated(), levels.truncated());
+            assert_eq!(grid.episode_steps(), levels.episode_steps());
+            ended += grid
+                .terminated()
+                .iter()
+                .chain(grid.truncated())
+                .filter(|&&e| e)
+                .count();
+        }
+        assert!(
+            ended > n,
+            "the test should cross many episode ends (saw {ended})"
+        );
     }
 }

@@ -3,11 +3,11 @@
 
 use candle_core::{Result, Tensor};
 use cruxlab_agents::{Compute, Policy, View};
-use cruxlab_grid::{Action, Level, ObjectKind, Pos, VecEnv};
+use cruxlab_grid::{Action, EnvConfig, Level, ObjectKind, Pos, VecEnv};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::envs::{Plane, apply_move, encode};
+use crate::envs::{Plane, encode};
 use crate::net::{ACTIONS, ActorCritic, probabilities};
 use crate::ppo::sample;
 
@@ -70,6 +70,7 @@ pub fn action_probs(
 
 /// Play one episode per level, all in lockstep (every level stays in the batch until the last
 /// episode ends, so sample `b` of every forward pass is level `b`, which per-level edits rely on).
+/// Moves follow the grid's step rule ([`EnvConfig::step`]).
 pub fn rollout(
     net: &ActorCritic,
     levels: &[Level],
@@ -89,6 +90,7 @@ pub fn rollout(
         })
         .collect();
     let mut live: Vec<bool> = vec![true; levels.len()];
+    let config = EnvConfig::new(play.target, play.max_steps);
     for _ in 0..play.max_steps {
         if !live.iter().any(|&l| l) {
             break;
@@ -105,16 +107,12 @@ pub fn rollout(
             } else {
                 sample(&probs[i], &mut rngs[i])
             };
-            let reached = apply_move(&mut state[i], Action::MOVES[a]);
-            let t = &mut out[i];
-            t.steps += 1;
-            t.path.push(state[i].agent());
-            if reached == Some(play.target) {
-                t.success = true;
-                live[i] = false;
-            } else if t.steps >= play.max_steps {
-                live[i] = false;
-            }
+            let trajectory = &mut out[i];
+            let t = config.step(&mut state[i], trajectory.steps, Action::MOVES[a]);
+            trajectory.steps = t.info.steps;
+            trajectory.path.push(state[i].agent());
+            trajectory.success = t.terminated;
+            live[i] = !(t.terminated || t.truncated);
         }
     }
     Ok(out)
