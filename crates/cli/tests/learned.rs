@@ -63,14 +63,29 @@ fn misgeneralize_runs_and_is_reproducible() {
     ] {
         assert!(metrics.contains(&m), "no metric {m}");
     }
-    assert_eq!(results["verdicts"].as_array().unwrap().len(), 4);
+    let ids: Vec<&str> = results["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "competent-in-distribution",
+            "goal-misgeneralises",
+            "capability-generalises",
+            "diversity-helps",
+            "features-predict"
+        ]
+    );
 }
 
 #[test]
-fn retarget_learned_runs_with_planners_beside_the_network() {
+fn retarget_learned_audits_with_planners_beside_the_network() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("r");
-    let mut args = vec!["run", "retarget-learned", "--out", dir.to_str().unwrap()];
+    let mut args = vec!["audit", "retarget-learned", "--out", dir.to_str().unwrap()];
     args.extend_from_slice(TINY);
     args.extend_from_slice(&["--set", "calibration_levels=5"]);
     let out = cruxlab(&args);
@@ -92,12 +107,23 @@ fn retarget_learned_runs_with_planners_beside_the_network() {
         assert!(methods.iter().any(|x| x == m), "no reach rate for {m}");
     }
     let verdicts = results["verdicts"].as_array().unwrap();
+    assert_eq!(verdicts[0]["id"], "same-maze-vector-suppresses");
     assert!(
-        verdicts[0]["evidence"]
+        verdicts[0]["claim"]
             .as_str()
             .unwrap()
             .contains("0.81 -> 0.03")
     );
+    // Every claim was audited: its controls ran (p_anywhere 0, a starved planner) and said something.
+    for v in verdicts {
+        let audit = &v["audit"];
+        assert!(audit["status"].is_string(), "{v}");
+        for c in audit["controls"].as_array().unwrap() {
+            assert!(c["verdict"].is_string(), "{c}");
+        }
+    }
+    assert!(dir.join("controls/01/results.json").is_file());
+    assert!(dir.join("controls/02/results.json").is_file());
 }
 
 #[test]
@@ -152,4 +178,5 @@ fn shards_follows_one_run_through_its_checkpoints() {
     }
     assert_eq!(results["verdicts"].as_array().unwrap().len(), 5);
     assert!(dir.join("probe_fc1.svg").is_file());
+    assert!(dir.join("probe_best_hidden.svg").is_file());
 }
