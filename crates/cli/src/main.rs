@@ -256,6 +256,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                 progress,
                 threads: cli.threads,
                 stop_after: None,
+                artifacts: None,
             };
             report_outcome(e.id(), &out, e.run(&resolved, &opts)?);
         }
@@ -286,6 +287,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                 progress,
                 threads: cli.threads,
                 stop_after: None,
+                artifacts: None,
             };
             report_outcome(e.id(), &out, e.audit(&resolved, &opts)?);
         }
@@ -314,6 +316,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                 progress: false,
                 threads: cli.threads,
                 stop_after: None,
+                artifacts: None,
             };
             if let Some(analysis) =
                 cruxlab_core::sensitivity::run(e, &resolved, &vary, samples, &opts)?
@@ -373,6 +376,9 @@ fn dispatch(cli: Cli) -> Result<()> {
                     progress,
                     threads: cli.threads,
                     stop_after: None,
+                    // One cache for the whole suite: experiments that train the same policy
+                    // share it.
+                    artifacts: Some(out.join("artifacts")),
                 };
                 eprintln!(
                     "{} {} ...",

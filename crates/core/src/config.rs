@@ -556,9 +556,6 @@ mod tests {
                 }],
             }
         }
-        fn seeds(&self, config: &Config) -> u64 {
-            config.seeds
-        }
         fn validate(&self, config: &Config) -> Result<(), (String, String)> {
             if config.sizes.iter().any(|s| s % 2 == 0) {
                 return Err(("sizes".into(), "must be odd".into()));
@@ -571,7 +568,13 @@ mod tests {
         fn conditions(&self, _: &Config) -> Vec<serde_json::Value> {
             vec![]
         }
-        fn measure(&self, _: &Config, _: &serde_json::Value, _: u64) -> Vec<(String, f64)> {
+        fn measure(
+            &self,
+            _: &Config,
+            _: &serde_json::Value,
+            _: u64,
+            _: &crate::artifact::Artifacts,
+        ) -> Vec<(String, f64)> {
             vec![]
         }
         fn metrics(&self, _: &Config) -> Vec<String> {

@@ -1,5 +1,6 @@
 //! What an experiment declares, and the shape of what a run measures.
 
+use crate::artifact::{ArtifactKey, Artifacts};
 use crate::claim::{Audit, Claim, Control, Evidence};
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -9,8 +10,9 @@ use serde::{Serialize, de::DeserializeOwned};
 /// The framework owns everything around it: resolving the config (defaults, file, `--set`), the sweep
 /// (parallel, deterministic, sharded, resumable), statistics, files and the report.
 pub trait Experiment: Send + Sync {
-    /// The resolved configuration. Every config has a top-level `seeds` key (the number of seeds);
-    /// unknown keys are rejected by the framework before `validate` is called.
+    /// The resolved configuration. Every config has a top-level integer `seeds` key (the number
+    /// of seeds per condition, read by the framework); unknown keys are rejected by the framework
+    /// before `validate` is called.
     type Config: Serialize + DeserializeOwned + Clone + Send + Sync;
     /// One cell of the swept grid. Must serialize to a flat JSON object of scalars (string, number or
     /// bool): its keys become columns of the CSV and of the report's tables.
@@ -24,8 +26,6 @@ pub trait Experiment: Send + Sync {
     fn model(&self) -> &'static str;
     /// Defaults; `quick` gives a configuration sized to finish in seconds.
     fn default_config(&self, quick: bool) -> Self::Config;
-    /// Number of seeds per condition.
-    fn seeds(&self, config: &Self::Config) -> u64;
     /// Semantic checks beyond types (sizes odd, lists non-empty, ...). Err is (dotted key, message).
     fn validate(&self, config: &Self::Config) -> Result<(), (String, String)>;
     /// The swept grid, in a fixed order.
@@ -33,12 +33,45 @@ pub trait Experiment: Send + Sync {
     /// Measure one condition under one seed: (metric name, value) pairs. Must depend only on its
     /// arguments (no global state, no clock), so that runs are reproducible whatever the thread
     /// count. A NaN value means "not applicable for this seed" and is left out of that metric's n.
+    ///
+    /// `artifacts` holds the shared artifacts [`Experiment::artifacts`] named for this unit.
     fn measure(
         &self,
         config: &Self::Config,
         condition: &Self::Condition,
         seed: u64,
+        artifacts: &Artifacts,
     ) -> Vec<(String, f64)>;
+    /// The shared artifacts (a trained network, a fit) this unit reads, each a pure function of
+    /// its key. The framework builds each missing one once, before the units run, with
+    /// [`Experiment::build_artifact`], and stores it content-addressed ([`crate::artifact`]).
+    fn artifacts(
+        &self,
+        _config: &Self::Config,
+        _condition: &Self::Condition,
+        _seed: u64,
+    ) -> Vec<ArtifactKey> {
+        Vec::new()
+    }
+    /// The artifacts building `key` reads (built before it, handed to `build_artifact`).
+    fn artifact_needs(&self, _config: &Self::Config, _key: &ArtifactKey) -> Vec<ArtifactKey> {
+        Vec::new()
+    }
+    /// Build the artifact `key` (one this experiment's `artifacts` named), given the artifacts
+    /// `artifact_needs` named for it. Must depend only on the key: it is built once and shared by
+    /// every unit, run and experiment that names it.
+    fn build_artifact(
+        &self,
+        _config: &Self::Config,
+        key: &ArtifactKey,
+        _needs: &Artifacts,
+    ) -> Vec<u8> {
+        panic!(
+            "experiment '{}' names artifact {} but does not build artifacts",
+            self.id(),
+            key.file_name()
+        )
+    }
     /// Every metric `measure` may emit, declared once. A claim or plot naming another metric, or a
     /// `measure` emitting one, is an error in the experiment (checked before anything runs, and
     /// when a unit is measured).

@@ -12,6 +12,7 @@
 //! [`DynExperiment::resolve`], runs it with [`DynExperiment::run`], merges shards with [`merge`] and
 //! writes an overview with [`write_index`]. Any [`UserError`] (see [`is_user_error`]) is bad input.
 
+pub mod artifact;
 pub mod claim;
 mod condition;
 mod config;
@@ -26,6 +27,7 @@ mod shard;
 pub mod stats;
 mod store;
 
+pub use artifact::{ArtifactCache, ArtifactKey, Artifacts};
 pub use claim::{
     Anchor, Audit, AuditStatus, Claim, Combine, Control, ControlOutcome, Direction, Effect,
     Evidence, Scope, Where, at,
@@ -36,7 +38,7 @@ pub use experiment::{Experiment, Figure, MetricSummary, PlotSpec, Results, Verdi
 pub use report::{escape_html, write_index};
 pub use run::{
     CONTROLS_DIR, DynExperiment, Erased, RunOptions, RunOutcome, control_folder, control_sets,
-    erase, find, merge,
+    erase, find, measure_unit, merge,
 };
 pub use shard::Shard;
 pub use stats::{Summary, mean_ci, paired_difference, welch_difference};

@@ -8,6 +8,7 @@
 //! `results.json` is computed from the stored units in sweep order, so it is byte-identical
 //! whatever the thread count, the interruptions, or the sharding.
 
+use crate::artifact::{self, ArtifactCache, ArtifactKey};
 use crate::claim::{self, Audit, Claim, ControlOutcome};
 use crate::config::{self, Overrides, ResolvedConfig};
 use crate::error::{Error, UserError};
@@ -36,6 +37,9 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     /// Stop after this many newly finished units (simulates an interruption, for tests).
     pub stop_after: Option<usize>,
+    /// The folder of shared artifacts (default: the run folder's `artifacts/`). A suite points
+    /// every experiment, control and sample at one folder so they build each artifact once.
+    pub artifacts: Option<PathBuf>,
 }
 
 impl RunOptions {
@@ -47,6 +51,15 @@ impl RunOptions {
             progress: false,
             threads: None,
             stop_after: None,
+            artifacts: None,
+        }
+    }
+
+    /// The artifact cache this run uses.
+    pub fn artifact_cache(&self) -> ArtifactCache {
+        match &self.artifacts {
+            Some(dir) => ArtifactCache::new(dir),
+            None => artifact::default_cache(&self.out),
         }
     }
 }
@@ -231,6 +244,7 @@ impl<E: Experiment> DynExperiment for Erased<E> {
             let control_sweep = Sweep::new(&self.0, &control)?;
             let control_opts = RunOptions {
                 out: opts.out.join(control_folder(k)),
+                artifacts: Some(opts.artifact_cache().dir),
                 ..opts.clone()
             };
             tracing::info!(experiment = self.0.id(), control = %sets.join(" "), "running control");
@@ -364,6 +378,98 @@ impl<E: Experiment> Erased<E> {
     }
 }
 
+/// Build every artifact in `wanted` (and what they need) that the cache lacks: in rounds, each
+/// round in parallel, an artifact once everything it needs is stored.
+fn prepare<E: Experiment>(
+    sweep: &Sweep<E>,
+    cache: &ArtifactCache,
+    wanted: Vec<ArtifactKey>,
+) -> Result<(), Error> {
+    let mut missing: Vec<ArtifactKey> = Vec::new();
+    let mut stack = wanted;
+    while let Some(key) = stack.pop() {
+        if missing.contains(&key) || cache.has(&key) {
+            continue;
+        }
+        stack.extend(sweep.e.artifact_needs(&sweep.config, &key));
+        missing.push(key);
+    }
+    missing.sort();
+    if !missing.is_empty() {
+        tracing::info!(experiment = sweep.e.id(), artifacts = missing.len(), cache = %cache.dir.display(), "building shared artifacts");
+    }
+    while !missing.is_empty() {
+        let (ready, waiting): (Vec<ArtifactKey>, Vec<ArtifactKey>) =
+            missing.into_iter().partition(|key| {
+                sweep
+                    .e
+                    .artifact_needs(&sweep.config, key)
+                    .iter()
+                    .all(|need| cache.has(need))
+            });
+        if ready.is_empty() {
+            return Err(Error::Contract {
+                experiment: sweep.e.id().to_owned(),
+                message: format!(
+                    "artifacts {} need each other",
+                    waiting
+                        .iter()
+                        .map(ArtifactKey::file_name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+        ready.par_iter().try_for_each(|key| -> Result<(), Error> {
+            let needs = cache.load(&sweep.e.artifact_needs(&sweep.config, key))?;
+            let bytes = sweep.e.build_artifact(&sweep.config, key, &needs);
+            cache.store(key, &bytes)
+        })?;
+        missing = waiting;
+    }
+    Ok(())
+}
+
+/// Measure one unit outside a sweep, building the artifacts it reads in memory (for tests and
+/// callers that want one number, not a run folder).
+pub fn measure_unit<E: Experiment>(
+    e: &E,
+    config: &E::Config,
+    condition: &E::Condition,
+    seed: u64,
+) -> Vec<(String, f64)> {
+    fn build<E: Experiment>(
+        e: &E,
+        config: &E::Config,
+        key: &ArtifactKey,
+        built: &mut Vec<(ArtifactKey, Vec<u8>)>,
+    ) {
+        if built.iter().any(|(k, _)| k == key) {
+            return;
+        }
+        let needs = e.artifact_needs(config, key);
+        for need in &needs {
+            build(e, config, need, built);
+        }
+        let inputs = artifact::Artifacts::from_built(
+            built
+                .iter()
+                .filter(|(k, _)| needs.contains(k))
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+        let bytes = e.build_artifact(config, key, &inputs);
+        built.push((key.clone(), bytes));
+    }
+    let mut built = Vec::new();
+    let keys = e.artifacts(config, condition, seed);
+    for key in &keys {
+        build(e, config, key, &mut built);
+    }
+    let artifacts =
+        artifact::Artifacts::from_built(built.into_iter().filter(|(k, _)| keys.contains(k)));
+    e.measure(config, condition, seed, &artifacts)
+}
+
 /// A typed config and its grid, ready to run.
 struct Sweep<'a, E: Experiment> {
     e: &'a E,
@@ -401,7 +507,16 @@ impl<'a, E: Experiment> Sweep<'a, E> {
                 experiment: e.id().to_owned(),
                 message,
             })?;
-        let seeds = e.seeds(&config);
+        let seeds = match resolved.table.get("seeds") {
+            Some(toml::Value::Integer(n)) if *n >= 1 => *n as u64,
+            _ => {
+                return Err(Error::Contract {
+                    experiment: e.id().to_owned(),
+                    message: "the config needs a top-level integer `seeds` key of at least 1"
+                        .into(),
+                });
+            }
+        };
         let metrics = e.metrics(&config);
         let claims = e.claims(&config);
         check_declarations(
@@ -436,13 +551,23 @@ impl<'a, E: Experiment> Sweep<'a, E> {
             .then(|| condition_index * self.seeds as usize + seed as usize)
     }
 
-    fn measure(&self, index: usize) -> Result<UnitRecord, Error> {
+    /// The artifacts unit `index` reads.
+    fn artifact_keys(&self, index: usize) -> Vec<ArtifactKey> {
         let (condition_index, seed) = self.unit(index);
+        self.e
+            .artifacts(&self.config, &self.conditions[condition_index], seed)
+    }
+
+    fn measure(&self, index: usize, cache: &ArtifactCache) -> Result<UnitRecord, Error> {
+        let (condition_index, seed) = self.unit(index);
+        let artifacts = cache.load(&self.artifact_keys(index))?;
         let mut metrics: Vec<(String, Option<f64>)> = Vec::new();
-        for (name, value) in self
-            .e
-            .measure(&self.config, &self.conditions[condition_index], seed)
-        {
+        for (name, value) in self.e.measure(
+            &self.config,
+            &self.conditions[condition_index],
+            seed,
+            &artifacts,
+        ) {
             if !self.metrics.contains(&name) {
                 return Err(Error::Contract {
                     experiment: self.e.id().to_owned(),
@@ -589,7 +714,18 @@ fn run_sweep<E: Experiment>(
     );
     let tickets = AtomicUsize::new(0);
     let measured = AtomicUsize::new(0);
+    let cache = opts.artifact_cache();
+    let mut wanted: Vec<ArtifactKey> = Vec::new();
+    for &index in &todo {
+        for key in sweep.artifact_keys(index) {
+            if !wanted.contains(&key) {
+                wanted.push(key);
+            }
+        }
+    }
     let work = || {
+        // The prepare stage: every artifact the remaining units read, built once, in parallel.
+        prepare(sweep, &cache, wanted)?;
         todo.par_iter().try_for_each(|&index| -> Result<(), Error> {
             if opts
                 .stop_after
@@ -597,7 +733,7 @@ fn run_sweep<E: Experiment>(
             {
                 return Ok(());
             }
-            let record = sweep.measure(index)?;
+            let record = sweep.measure(index, &cache)?;
             let mut bytes = serde_json::to_vec(&record).expect("a unit record serializes");
             bytes.push(b'\n');
             store::write_atomic(&unit_path(sweep, dir, index), &bytes)?;

@@ -224,6 +224,7 @@ pub fn run(
         let config = e.resolve_over(base, &sets)?;
         let sample_opts = RunOptions {
             out: opts.out.join("samples").join(format!("{:03}", i + 1)),
+            artifacts: Some(opts.artifact_cache().dir),
             ..opts.clone()
         };
         tracing::info!(experiment = e.id(), sample = i + 1, of = samples, sets = %sets.join(" "), "sensitivity sample");

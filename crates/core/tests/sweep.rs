@@ -51,9 +51,6 @@ impl Experiment for Coin {
             flips: 100,
         }
     }
-    fn seeds(&self, config: &CoinConfig) -> u64 {
-        config.seeds
-    }
     fn validate(&self, config: &CoinConfig) -> Result<(), (String, String)> {
         if config.biases.iter().any(|p| !(0.0..=1.0).contains(p)) {
             return Err(("biases".into(), "every bias must lie in [0, 1]".into()));
@@ -63,7 +60,13 @@ impl Experiment for Coin {
     fn conditions(&self, config: &CoinConfig) -> Vec<Bias> {
         config.biases.iter().map(|&p| Bias { p }).collect()
     }
-    fn measure(&self, config: &CoinConfig, condition: &Bias, seed: u64) -> Vec<(String, f64)> {
+    fn measure(
+        &self,
+        config: &CoinConfig,
+        condition: &Bias,
+        seed: u64,
+        _: &cruxlab_core::Artifacts,
+    ) -> Vec<(String, f64)> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         let mut rng = ChaCha8Rng::seed_from_u64(
             seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ condition.p.to_bits(),
@@ -586,17 +589,20 @@ impl Experiment for OtherCoin {
     fn default_config(&self, quick: bool) -> CoinConfig {
         Coin::default().default_config(quick)
     }
-    fn seeds(&self, config: &CoinConfig) -> u64 {
-        config.seeds
-    }
     fn validate(&self, _: &CoinConfig) -> Result<(), (String, String)> {
         Ok(())
     }
     fn conditions(&self, config: &CoinConfig) -> Vec<Bias> {
         Coin::default().conditions(config)
     }
-    fn measure(&self, config: &CoinConfig, condition: &Bias, seed: u64) -> Vec<(String, f64)> {
-        Coin::default().measure(config, condition, seed)
+    fn measure(
+        &self,
+        config: &CoinConfig,
+        condition: &Bias,
+        seed: u64,
+        artifacts: &cruxlab_core::Artifacts,
+    ) -> Vec<(String, f64)> {
+        Coin::default().measure(config, condition, seed, artifacts)
     }
     fn metrics(&self, config: &CoinConfig) -> Vec<String> {
         Coin::default().metrics(config)
@@ -796,17 +802,20 @@ impl Experiment for Misspelt {
     fn default_config(&self, quick: bool) -> CoinConfig {
         Coin::default().default_config(quick)
     }
-    fn seeds(&self, config: &CoinConfig) -> u64 {
-        config.seeds
-    }
     fn validate(&self, _: &CoinConfig) -> Result<(), (String, String)> {
         Ok(())
     }
     fn conditions(&self, config: &CoinConfig) -> Vec<Bias> {
         Coin::default().conditions(config)
     }
-    fn measure(&self, config: &CoinConfig, condition: &Bias, seed: u64) -> Vec<(String, f64)> {
-        Coin::default().measure(config, condition, seed)
+    fn measure(
+        &self,
+        config: &CoinConfig,
+        condition: &Bias,
+        seed: u64,
+        artifacts: &cruxlab_core::Artifacts,
+    ) -> Vec<(String, f64)> {
+        Coin::default().measure(config, condition, seed, artifacts)
     }
     fn metrics(&self, _: &CoinConfig) -> Vec<String> {
         self.declared.iter().map(|s| s.to_string()).collect()

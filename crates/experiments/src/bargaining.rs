@@ -548,10 +548,6 @@ the column's cooperation (1 = C) and payoffs (T, R, P, S = 5, 3, 1, 0); modal ma
         }
     }
 
-    fn seeds(&self, config: &Config) -> u64 {
-        config.seeds
-    }
-
     fn validate(&self, config: &Config) -> Result<(), (String, String)> {
         let err = |k: &str, m: &str| Err((k.to_string(), m.to_string()));
         let unit = |x: f64| (0.0..=1.0).contains(&x);
@@ -688,7 +684,13 @@ the column's cooperation (1 = C) and payoffs (T, R, P, S = 5, 3, 1, 0); modal ma
         out
     }
 
-    fn measure(&self, config: &Config, condition: &Condition, seed: u64) -> Vec<(String, f64)> {
+    fn measure(
+        &self,
+        config: &Config,
+        condition: &Condition,
+        seed: u64,
+        _artifacts: &cruxlab_core::Artifacts,
+    ) -> Vec<(String, f64)> {
         match condition {
             Condition::Bargaining {
                 sigma,
@@ -1083,7 +1085,7 @@ mod tests {
         let declared = e.metrics(&config);
         let mut seen = std::collections::BTreeSet::new();
         for c in e.conditions(&config) {
-            for (name, _) in e.measure(&config, &c, 0) {
+            for (name, _) in cruxlab_core::measure_unit(&e, &config, &c, 0) {
                 assert!(declared.contains(&name), "undeclared {name}");
                 seen.insert(name);
             }

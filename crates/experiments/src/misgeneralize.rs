@@ -60,15 +60,13 @@
 use cruxlab_core::{
     Claim, Control, Direction, Effect, Experiment, PlotSpec, VerdictKind, Where, at,
 };
-use cruxlab_grid::{DistanceField, Level, ObjectKind, Pos};
+use cruxlab_learn::Logistic;
 use cruxlab_learn::interp::split;
-use cruxlab_learn::rollout::{Play, action_probs, rollout};
-use cruxlab_learn::{ActorCritic, CornerMazes, Logistic, Trajectory};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::learned::{
-    FEATURES, TrainSetup, UNTRAINED, curve_success, decision_square, features, mean, median,
+    FEATURES, TrainSetup, UNTRAINED, build_run, curve_success, evaluate, mean, median, run_key,
     trained,
 };
 use crate::seeding::derive_seed;
@@ -128,126 +126,6 @@ fn quintile_metric(q: usize) -> String {
     format!("train_success_q{}", q + 1)
 }
 
-/// What one trained policy does in and out of distribution (shared with `shards`).
-pub struct Evaluation {
-    pub in_dist_success: f64,
-    pub ood_success: f64,
-    pub ood_corner: f64,
-    pub ood_competent: f64,
-    /// Out of distribution: SPL to whichever of diamond and corner the agent reaches first (0 when
-    /// it reaches neither), a measure of navigation that does not care which goal.
-    pub competence: f64,
-    /// Of the out-of-distribution episodes that reached diamond or corner, the share that reached
-    /// the diamond first (NaN if none reached either).
-    pub diamond_share: f64,
-    /// P(diamond branch) at each decision square.
-    pub p_diamond: Vec<f64>,
-    /// Per decision square: features and whether the episode from there reached the diamond.
-    pub choices: Vec<([f64; 4], bool)>,
-}
-
-/// Evaluate `net` on `eval_levels` in- and out-of-distribution levels drawn from `tag`'s stream.
-pub fn evaluate(
-    net: &ActorCritic,
-    setup: &TrainSetup,
-    dist: &CornerMazes,
-    eval_levels: usize,
-    master_seed: u64,
-    seed: u64,
-) -> Evaluation {
-    let corner = dist.corner();
-    let level_seed = |set: u64, i: usize| derive_seed(master_seed, &[seed, 100 + set, i as u64]);
-    let play = Play {
-        target: ObjectKind::Diamond,
-        max_steps: setup.max_steps(),
-        planes: setup.planes.clone(),
-        seed: derive_seed(master_seed, &[seed, 200]),
-        greedy: false,
-    };
-    let keep = &mut |_: usize, a| Ok(a);
-    let inside: Vec<Level> = (0..eval_levels)
-        .map(|i| dist.training_level(level_seed(0, i)))
-        .collect();
-    let ins = rollout(net, &inside, &play, keep).expect("evaluation forward passes");
-    let tests: Vec<Level> = (0..eval_levels)
-        .map(|i| dist.test_level(level_seed(1, i)))
-        .collect();
-    let outs = rollout(net, &tests, &play, keep).expect("evaluation forward passes");
-    let frac = |xs: &mut dyn Iterator<Item = bool>| {
-        let v: Vec<bool> = xs.collect();
-        v.iter().filter(|&&b| b).count() as f64 / v.len().max(1) as f64
-    };
-    let corner_first = |t: &Trajectory| match t.first_visit(corner) {
-        Some(k) => !t.success || k < t.path.len() - 1,
-        None => false,
-    };
-    // Decision squares: the agent moved onto each test level's square.
-    let mut squares = Vec::new();
-    let mut moved = Vec::new();
-    for level in &tests {
-        if let Some(d) = decision_square(level, corner) {
-            let mut l = level.clone();
-            l.set_agent(d.square);
-            moved.push(l);
-            squares.push(d);
-        }
-    }
-    let mut p_diamond = Vec::new();
-    let mut choices = Vec::new();
-    if !moved.is_empty() {
-        let probs = action_probs(net, &moved, &setup.planes, keep).expect("forward pass");
-        let from_square = rollout(net, &moved, &play, keep).expect("forward passes");
-        for (((d, p), t), l) in squares.iter().zip(&probs).zip(&from_square).zip(&moved) {
-            p_diamond.push(p[d.to_diamond.index()] as f64);
-            choices.push((features(l, d, corner), t.success));
-        }
-    }
-    let (competence, diamond_share) = navigation(&tests, &outs, corner);
-    Evaluation {
-        competence,
-        diamond_share,
-        in_dist_success: frac(&mut ins.iter().map(|t| t.success)),
-        ood_success: frac(&mut outs.iter().map(|t| t.success)),
-        ood_corner: frac(&mut outs.iter().map(corner_first)),
-        ood_competent: frac(
-            &mut outs
-                .iter()
-                .map(|t| t.success || t.first_visit(corner).is_some()),
-        ),
-        p_diamond,
-        choices,
-    }
-}
-
-/// Competence (SPL to the first goal reached) and the diamond's share of the first goals reached.
-fn navigation(tests: &[Level], outs: &[Trajectory], corner: Pos) -> (f64, f64) {
-    let (mut spl, mut reached, mut diamond_first) = (0.0, 0usize, 0usize);
-    for (level, t) in tests.iter().zip(outs) {
-        let diamond = level
-            .first_of(ObjectKind::Diamond)
-            .expect("a test level has a diamond");
-        let at_diamond = t.first_visit(diamond).filter(|_| t.success);
-        let (target, steps) = match (at_diamond, t.first_visit(corner)) {
-            (Some(d), Some(c)) if c < d => (corner, c),
-            (Some(d), _) => (diamond, d),
-            (None, Some(c)) => (corner, c),
-            (None, None) => continue,
-        };
-        reached += 1;
-        diamond_first += (target == diamond) as usize;
-        let shortest = DistanceField::from_sources(level, [target])
-            .get(level.agent())
-            .expect("a perfect maze connects every floor cell") as f64;
-        spl += shortest / (steps as f64).max(shortest).max(1.0);
-    }
-    let share = if reached == 0 {
-        f64::NAN
-    } else {
-        diamond_first as f64 / reached as f64
-    };
-    (spl / tests.len().max(1) as f64, share)
-}
-
 impl Experiment for Misgeneralize {
     type Config = Config;
     type Condition = Condition;
@@ -294,10 +172,6 @@ squares, 83% predicted by a 4-feature regression)."
         }
     }
 
-    fn seeds(&self, config: &Config) -> u64 {
-        config.seeds
-    }
-
     fn validate(&self, config: &Config) -> Result<(), (String, String)> {
         config.train.check_runs(
             config.seeds,
@@ -317,14 +191,46 @@ squares, 83% predicted by a 4-feature regression)."
         out
     }
 
-    fn measure(&self, config: &Config, c: &Condition, seed: u64) -> Vec<(String, f64)> {
-        let run = trained(
+    fn artifacts(
+        &self,
+        config: &Config,
+        c: &Condition,
+        seed: u64,
+    ) -> Vec<cruxlab_core::ArtifactKey> {
+        vec![run_key(
             &config.train,
             c.region,
             c.p_anywhere,
             config.master_seed,
             seed,
-            config.seeds,
+        )]
+    }
+
+    fn build_artifact(
+        &self,
+        _config: &Config,
+        key: &cruxlab_core::ArtifactKey,
+        _needs: &cruxlab_core::Artifacts,
+    ) -> Vec<u8> {
+        build_run(key)
+    }
+
+    fn measure(
+        &self,
+        config: &Config,
+        c: &Condition,
+        seed: u64,
+        artifacts: &cruxlab_core::Artifacts,
+    ) -> Vec<(String, f64)> {
+        let run = trained(
+            artifacts,
+            &run_key(
+                &config.train,
+                c.region,
+                c.p_anywhere,
+                config.master_seed,
+                seed,
+            ),
         );
         let dist = config.train.mazes(c.region, c.p_anywhere);
         let e = evaluate(
@@ -565,34 +471,6 @@ pub fn regression(choices: &[([f64; 4], bool)], seed: u64) -> Vec<(String, f64)>
 mod tests {
     use super::*;
 
-    /// One corridor: diamond at column 1, agent at 3, the "corner" at 5.
-    #[test]
-    fn competence_and_diamond_share_by_hand() {
-        let level = Level::parse("#######\n#D.A..#\n#######\n").unwrap();
-        let corner = Pos::new(1, 5);
-        let walk = |cols: &[usize], success: bool| Trajectory {
-            path: cols.iter().map(|&c| Pos::new(1, c)).collect(),
-            success,
-            steps: cols.len() as u32 - 1,
-        };
-        let outs = [
-            // Corner first (2 steps, shortest 2: SPL 1), then the diamond.
-            walk(&[3, 4, 5, 4, 3, 2, 1], true),
-            // Straight to the diamond: SPL 1.
-            walk(&[3, 2, 1], true),
-            // The diamond in 4 steps where 2 suffice: SPL 0.5.
-            walk(&[3, 4, 3, 2, 1], true),
-            // Neither: SPL 0, and not counted in the share.
-            walk(&[3, 4, 3], false),
-        ];
-        let tests = vec![level; 4];
-        let (competence, share) = navigation(&tests, &outs, corner);
-        assert!((competence - 2.5 / 4.0).abs() < 1e-12, "{competence}");
-        assert!((share - 2.0 / 3.0).abs() < 1e-12, "{share}");
-        let (_, none) = navigation(&tests[..1], &outs[3..], corner);
-        assert!(none.is_nan());
-    }
-
     #[test]
     fn claims_check_under_both_configs_and_every_control() {
         let ids = crate::learned::check_claims(cruxlab_core::erase(Misgeneralize));
@@ -616,8 +494,7 @@ mod tests {
         config.train.checkpoints = 1;
         config.eval_levels = 10;
         let c = &Misgeneralize.conditions(&config)[0];
-        let names: Vec<String> = Misgeneralize
-            .measure(&config, c, 0)
+        let names: Vec<String> = cruxlab_core::measure_unit(&Misgeneralize, &config, c, 0)
             .into_iter()
             .map(|(m, _)| m)
             .collect();

@@ -75,7 +75,7 @@ pub struct Config {
     pub episodes: u64,
     pub agents: Vec<AgentKind>,
     /// Level generators: "maze" (perfect mazes) and/or "rooms" (open rooms with obstacles).
-    pub levels: Vec<String>,
+    pub levels: Vec<Generator>,
     /// Side lengths (odd).
     pub sizes: Vec<usize>,
     /// Obstacle density of "rooms" levels.
@@ -95,7 +95,7 @@ pub struct Config {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Condition {
     pub agent: AgentKind,
-    pub level: String,
+    pub level: Generator,
     pub size: usize,
     pub budget: u64,
 }
@@ -113,14 +113,42 @@ const STEMS: [&str; 5] = [
 /// The expansions a re-derivation costs (one value per condition, not per episode kind).
 const REDERIVE_COST: &str = "rederive_cost";
 
+/// A level generator the sweep draws from (a typo in the config names the key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Generator {
+    /// Perfect mazes.
+    Maze,
+    /// Open rooms with scattered obstacles.
+    Rooms,
+}
+
+impl Generator {
+    pub fn name(self) -> &'static str {
+        match self {
+            Generator::Maze => "maze",
+            Generator::Rooms => "rooms",
+        }
+    }
+
+    /// A code per generator (not its place in the list), so a level never depends on which
+    /// other generators the config sweeps.
+    fn code(self) -> u64 {
+        match self {
+            Generator::Maze => 0,
+            Generator::Rooms => 1,
+        }
+    }
+}
+
 impl Retarget {
-    fn spec(config: &Config, level: &str, size: usize) -> LevelSpec {
+    fn spec(config: &Config, level: Generator, size: usize) -> LevelSpec {
         match level {
-            "rooms" => LevelSpec::Rooms {
+            Generator::Rooms => LevelSpec::Rooms {
                 size,
                 density: config.room_density,
             },
-            _ => LevelSpec::Maze { size },
+            Generator::Maze => LevelSpec::Maze { size },
         }
     }
 
@@ -202,7 +230,7 @@ budget sees the same levels for a given seed."
             master_seed: 2022,
             episodes: 4,
             agents: AgentKind::ALL.to_vec(),
-            levels: vec!["maze".into(), "rooms".into()],
+            levels: vec![Generator::Maze, Generator::Rooms],
             sizes: vec![9, 15, 25, 41],
             room_density: 0.25,
             budgets: vec![1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096],
@@ -225,10 +253,6 @@ budget sees the same levels for a given seed."
         }
     }
 
-    fn seeds(&self, config: &Config) -> u64 {
-        config.seeds
-    }
-
     fn validate(&self, config: &Config) -> Result<(), (String, String)> {
         let err = |k: &str, m: &str| Err((k.to_string(), m.to_string()));
         if config.seeds < 2 {
@@ -242,16 +266,6 @@ budget sees the same levels for a given seed."
         }
         if config.levels.is_empty() {
             return err("levels", "must name at least one level generator");
-        }
-        if let Some(l) = config
-            .levels
-            .iter()
-            .find(|l| !matches!(l.as_str(), "maze" | "rooms"))
-        {
-            return err(
-                "levels",
-                &format!("unknown level generator '{l}' (expected maze or rooms)"),
-            );
         }
         let max = cruxlab_grid::generate::MAX_SIZE;
         if config.sizes.is_empty() || config.sizes.iter().any(|&s| s < 5 || s % 2 == 0 || s > max) {
@@ -300,7 +314,7 @@ budget sees the same levels for a given seed."
                     for &budget in &config.budgets {
                         out.push(Condition {
                             agent,
-                            level: level.clone(),
+                            level: *level,
                             size,
                             budget,
                         });
@@ -311,14 +325,15 @@ budget sees the same levels for a given seed."
         out
     }
 
-    fn measure(&self, config: &Config, c: &Condition, seed: u64) -> Vec<(String, f64)> {
-        let spec = Self::spec(config, &c.level, c.size);
-        // A code per generator name (not its place in the list), so a level never depends on which
-        // other generators the config sweeps.
-        let level_kind = match c.level.as_str() {
-            "rooms" => 1,
-            _ => 0,
-        };
+    fn measure(
+        &self,
+        config: &Config,
+        c: &Condition,
+        seed: u64,
+        _artifacts: &cruxlab_core::Artifacts,
+    ) -> Vec<(String, f64)> {
+        let spec = Self::spec(config, c.level, c.size);
+        let level_kind = c.level.code();
         let mut sums = [[0.0f64; 5]; 3];
         let mut rederive_cost = 0.0;
         for e in 0..config.episodes {
@@ -392,7 +407,7 @@ budget sees the same levels for a given seed."
             at: cue.clone(),
             reaches: 0.9,
         };
-        let first_level = config.levels.first().map_or("maze", String::as_str);
+        let first_level = config.levels.first().map_or("maze", |g| g.name());
         let largest = *config.sizes.iter().max().unwrap_or(&9);
         let plot = |metric: &str| format!("{metric}_{first_level}{largest}.svg");
         // Controls: each distinct `set` is a whole extra sweep, so the claims share three worlds.
@@ -523,7 +538,7 @@ budget sees the same levels for a given seed."
     fn plots(&self, config: &Config) -> Vec<PlotSpec> {
         let largest = *config.sizes.iter().max().unwrap_or(&9);
         let mut plots = Vec::new();
-        for level in &config.levels {
+        for level in config.levels.iter().map(|g| g.name()) {
             for (metric, label) in [
                 ("spl_original", "SPL, original target"),
                 ("spl_swapped", "SPL, swapped target (nothing re-derived)"),
@@ -649,15 +664,15 @@ mod tests {
         let mut declared = Retarget.metrics(&config);
         let condition = Condition {
             agent: AgentKind::Cue,
-            level: "maze".into(),
+            level: Generator::Maze,
             size: 9,
             budget: 4,
         };
-        let mut emitted: Vec<String> = Retarget
-            .measure(&config, &condition, 0)
-            .into_iter()
-            .map(|(m, _)| m)
-            .collect();
+        let mut emitted: Vec<String> =
+            cruxlab_core::measure_unit(&Retarget, &config, &condition, 0)
+                .into_iter()
+                .map(|(m, _)| m)
+                .collect();
         declared.sort();
         emitted.sort();
         assert_eq!(declared, emitted);

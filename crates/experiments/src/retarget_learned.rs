@@ -61,7 +61,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::learned::{TrainSetup, decision_square, mean, median, trained};
+use crate::learned::{TrainSetup, build_run, decision_square, mean, median, run_key, trained};
 use crate::seeding::derive_seed;
 
 pub struct RetargetLearned;
@@ -447,10 +447,6 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
         }
     }
 
-    fn seeds(&self, config: &Config) -> u64 {
-        config.seeds
-    }
-
     fn validate(&self, config: &Config) -> Result<(), (String, String)> {
         let err = |k: &str, m: &str| Err((k.to_string(), m.to_string()));
         if config.seeds < 2 {
@@ -513,7 +509,41 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
             .collect()
     }
 
-    fn measure(&self, config: &Config, c: &Condition, seed: u64) -> Vec<(String, f64)> {
+    fn artifacts(
+        &self,
+        config: &Config,
+        c: &Condition,
+        seed: u64,
+    ) -> Vec<cruxlab_core::ArtifactKey> {
+        let learned = !matches!(c.method.as_str(), "astar" | "bfs");
+        if !learned {
+            return Vec::new();
+        }
+        vec![run_key(
+            &config.train,
+            config.region,
+            config.p_anywhere,
+            config.master_seed,
+            seed,
+        )]
+    }
+
+    fn build_artifact(
+        &self,
+        _config: &Config,
+        key: &cruxlab_core::ArtifactKey,
+        _needs: &cruxlab_core::Artifacts,
+    ) -> Vec<u8> {
+        build_run(key)
+    }
+
+    fn measure(
+        &self,
+        config: &Config,
+        c: &Condition,
+        seed: u64,
+        artifacts: &cruxlab_core::Artifacts,
+    ) -> Vec<(String, f64)> {
         let dist = config.train.mazes(config.region, config.p_anywhere);
         let mut out: Vec<(String, f64)> = REACH
             .iter()
@@ -523,12 +553,14 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
         let learned = !matches!(c.method.as_str(), "astar" | "bfs");
         let run = learned.then(|| {
             trained(
-                &config.train,
-                config.region,
-                config.p_anywhere,
-                config.master_seed,
-                seed,
-                config.seeds,
+                artifacts,
+                &run_key(
+                    &config.train,
+                    config.region,
+                    config.p_anywhere,
+                    config.master_seed,
+                    seed,
+                ),
             )
         });
         let net = run.as_ref().map(|r| r.last());
@@ -677,8 +709,7 @@ mod tests {
         config.eval_levels = 10;
         config.calibration_levels = 5;
         for c in RetargetLearned.conditions(&config) {
-            let names: Vec<String> = RetargetLearned
-                .measure(&config, &c, 0)
+            let names: Vec<String> = cruxlab_core::measure_unit(&RetargetLearned, &config, &c, 0)
                 .into_iter()
                 .map(|(m, _)| m)
                 .collect();

@@ -62,11 +62,8 @@
 //! claim is not declared then). Control: `printed_set = besiroglu`, whose ratio the refit should
 //! reproduce.
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex, OnceLock};
-
 use cruxlab_core::claim::{Claim, Control, Direction, Effect, at};
-use cruxlab_core::{Experiment, PlotSpec, VerdictKind};
+use cruxlab_core::{ArtifactKey, Artifacts, Experiment, PlotSpec, VerdictKind};
 use cruxlab_scaling::fit::percentile_interval;
 use cruxlab_scaling::observations::drop_highest_losses;
 use cruxlab_scaling::synthetic::Design;
@@ -181,30 +178,30 @@ struct FullFit {
     fit: HuberFit,
 }
 
-/// A process-wide memo of deterministic, expensive results shared by many units (the full-data fit
-/// is the same for every seed and model). It never changes a result, only avoids recomputing it.
-struct Memo<T> {
-    cells: Mutex<HashMap<String, Arc<OnceLock<T>>>>,
+/// What the full-data fit is a pure function of: the fitted set's label, the data file's text
+/// (not its path), the columns, how many top-loss runs are dropped, and the master seed (planted
+/// data are drawn from it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct FitInputs {
+    label: String,
+    data: Option<String>,
+    n_col: String,
+    c_col: String,
+    loss_col: String,
+    drop_top: u64,
+    master_seed: u64,
 }
 
-impl<T: Clone> Memo<T> {
-    fn new() -> Self {
-        Memo {
-            cells: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn get(&self, key: String, init: impl FnOnce() -> T) -> T {
-        let cell = {
-            let mut cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
-            cells.entry(key).or_default().clone()
-        };
-        cell.get_or_init(init).clone()
-    }
+/// What one seed's bootstrap is a pure function of: the fit and its own seed and resample count.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct BootstrapInputs {
+    fit: FitInputs,
+    seed: u64,
+    resamples: u64,
 }
 
-static FULL_FITS: LazyLock<Memo<Arc<Option<FullFit>>>> = LazyLock::new(Memo::new);
-static BOOTSTRAPS: LazyLock<Memo<Arc<Bootstrap>>> = LazyLock::new(Memo::new);
+const FULL_FIT: &str = "huber-fit";
+const BOOTSTRAP: &str = "bootstrap";
 
 impl Scaling {
     fn fit_label(config: &Config) -> &'static str {
@@ -223,72 +220,91 @@ impl Scaling {
         }
     }
 
-    fn runs(config: &Config, label: &str) -> Option<Vec<cruxlab_scaling::Observation>> {
-        if label == FIT_SYNTHETIC {
-            return Some(
-                Design::chinchilla_like().draw(&ParameterSet::besiroglu().law, config.master_seed),
-            );
+    fn fit_inputs(config: &Config, label: &str) -> FitInputs {
+        let synthetic = label == FIT_SYNTHETIC;
+        FitInputs {
+            label: label.to_owned(),
+            // Planted data depend on the master seed alone.
+            data: (!synthetic)
+                .then(|| std::fs::read_to_string(&config.data_file).ok())
+                .flatten(),
+            n_col: config.n_col.clone(),
+            c_col: config.c_col.clone(),
+            loss_col: config.loss_col.clone(),
+            drop_top: if synthetic { 0 } else { config.drop_top },
+            master_seed: config.master_seed,
         }
-        let text = std::fs::read_to_string(&config.data_file).ok()?;
-        // `validate` has parsed the file already; this fails only if it changed since.
-        let runs = parse_csv(&text, &Self::columns(config)).ok()?;
-        Some(drop_highest_losses(&runs, config.drop_top as usize))
     }
 
-    fn fit_key(config: &Config, label: &str) -> String {
-        if label == FIT_SYNTHETIC {
-            // Planted data depend on the master seed alone.
-            return format!("{label}|{}", config.master_seed);
-        }
-        format!(
-            "{label}|{}|{}|{}|{}|{}|{}",
-            config.data_file,
-            config.n_col,
-            config.c_col,
-            config.loss_col,
-            config.drop_top,
-            config.master_seed
+    fn fit_key(config: &Config, label: &str) -> ArtifactKey {
+        ArtifactKey::new(FULL_FIT, &Self::fit_inputs(config, label))
+    }
+
+    fn bootstrap_key(config: &Config, label: &str, seed: u64) -> ArtifactKey {
+        ArtifactKey::new(
+            BOOTSTRAP,
+            &BootstrapInputs {
+                fit: Self::fit_inputs(config, label),
+                seed,
+                resamples: config.resamples_per_seed,
+            },
         )
     }
 
-    /// The full-data fit from Hoffmann et al.'s 4,500 starts, computed once per process. Units run
-    /// inside the framework's rayon pool, and a unit waiting on this memo must not steal other
-    /// units (one of which could wait on the same memo from the same thread), so the starts run on
-    /// a private pool driven from a plain thread.
-    fn full_fit(config: &Config, label: &str) -> Arc<Option<FullFit>> {
-        let threads = cruxlab_scaling::fit::worker_threads();
-        FULL_FITS.get(Self::fit_key(config, label), || {
-            let runs = Self::runs(config, label);
-            let work = move || {
-                let objective = HuberObjective::new(&runs?);
-                let starts = hoffmann_grid();
-                let options = LbfgsOptions::default();
-                let fit = HuberFit::fit_in_pool(&objective, &starts, &options, threads).ok()?;
-                Some(FullFit { objective, fit })
-            };
-            let result = std::thread::scope(|s| s.spawn(work).join());
-            Arc::new(result.unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    /// The runs a fit key names.
+    fn runs_of(inputs: &FitInputs) -> Option<Vec<cruxlab_scaling::Observation>> {
+        if inputs.label == FIT_SYNTHETIC {
+            return Some(
+                Design::chinchilla_like().draw(&ParameterSet::besiroglu().law, inputs.master_seed),
+            );
+        }
+        let columns = Columns {
+            n: inputs.n_col.clone(),
+            tokens: TokenColumn::Compute(inputs.c_col.clone()),
+            loss: inputs.loss_col.clone(),
+        };
+        let runs = parse_csv(inputs.data.as_ref()?, &columns).ok()?;
+        Some(drop_highest_losses(&runs, inputs.drop_top as usize))
+    }
+
+    /// Hoffmann et al.'s fit from 4,500 starts to the runs `inputs` name (`None` when the data
+    /// cannot be read or fitted), as stored: the fit's JSON.
+    fn build_fit(inputs: &FitInputs) -> Vec<u8> {
+        let fit = Self::runs_of(inputs).and_then(|runs| {
+            let objective = HuberObjective::new(&runs);
+            HuberFit::fit(&objective, &hoffmann_grid(), &LbfgsOptions::default()).ok()
+        });
+        serde_json::to_vec(&fit).expect("a fit serializes")
+    }
+
+    /// The stored full-data fit and the objective it minimised.
+    fn full_fit(artifacts: &Artifacts, key: &ArtifactKey) -> Option<FullFit> {
+        let fit: Option<HuberFit> =
+            serde_json::from_slice(artifacts.get(key)).expect("a stored fit reads back");
+        let inputs: FitInputs = serde_json::from_str(&key.inputs).expect("a fit key reads back");
+        Some(FullFit {
+            objective: HuberObjective::new(&Self::runs_of(&inputs)?),
+            fit: fit?,
         })
     }
 
-    /// Seed `seed`'s bootstrap of the fitted set (sequential: the sweep is already parallel).
-    fn bootstrap(config: &Config, label: &str, full: &FullFit, seed: u64) -> Arc<Bootstrap> {
-        let key = format!(
-            "{}|{seed}|{}",
-            Self::fit_key(config, label),
-            config.resamples_per_seed
-        );
-        BOOTSTRAPS.get(key, || {
-            Arc::new(Bootstrap::run_sequential(
+    /// One seed's bootstrap of the fitted set (sequential: the stage builds seeds in parallel).
+    fn build_bootstrap(key: &ArtifactKey, fit: &Artifacts) -> Vec<u8> {
+        let inputs: BootstrapInputs =
+            serde_json::from_str(&key.inputs).expect("a bootstrap key reads back");
+        let fit_key = ArtifactKey::new(FULL_FIT, &inputs.fit);
+        let boot = Self::full_fit(fit, &fit_key).map(|full| {
+            Bootstrap::run_sequential(
                 &full.objective,
                 &full.fit.params,
                 &BootstrapOptions {
-                    resamples: config.resamples_per_seed as usize,
-                    seed: derive_seed(config.master_seed, &[seed]),
+                    resamples: inputs.resamples as usize,
+                    seed: derive_seed(inputs.fit.master_seed, &[inputs.seed]),
                 },
                 &LbfgsOptions::default(),
-            ))
-        })
+            )
+        });
+        serde_json::to_vec(&boot).expect("a bootstrap serializes")
     }
 }
 
@@ -401,10 +417,6 @@ the t-interval shown around their mean is the Monte Carlo error of those bounds.
         }
     }
 
-    fn seeds(&self, config: &Config) -> u64 {
-        config.seeds
-    }
-
     fn validate(&self, config: &Config) -> Result<(), (String, String)> {
         let err = |k: &str, m: String| Err((k.to_string(), m));
         if config.seeds < 2 {
@@ -495,7 +507,41 @@ the t-interval shown around their mean is the Monte Carlo error of those bounds.
         out
     }
 
-    fn measure(&self, config: &Config, c: &Condition, seed: u64) -> Vec<(String, f64)> {
+    fn artifacts(&self, config: &Config, c: &Condition, seed: u64) -> Vec<ArtifactKey> {
+        if ParameterSet::by_id(&c.set).is_some() {
+            return Vec::new();
+        }
+        vec![
+            Self::fit_key(config, &c.set),
+            Self::bootstrap_key(config, &c.set, seed),
+        ]
+    }
+
+    fn artifact_needs(&self, _config: &Config, key: &ArtifactKey) -> Vec<ArtifactKey> {
+        if key.kind != BOOTSTRAP {
+            return Vec::new();
+        }
+        let inputs: BootstrapInputs =
+            serde_json::from_str(&key.inputs).expect("a bootstrap key reads back");
+        vec![ArtifactKey::new(FULL_FIT, &inputs.fit)]
+    }
+
+    fn build_artifact(&self, _config: &Config, key: &ArtifactKey, needs: &Artifacts) -> Vec<u8> {
+        match key.kind.as_str() {
+            FULL_FIT => {
+                Self::build_fit(&serde_json::from_str(&key.inputs).expect("a fit key reads back"))
+            }
+            _ => Self::build_bootstrap(key, needs),
+        }
+    }
+
+    fn measure(
+        &self,
+        config: &Config,
+        c: &Condition,
+        seed: u64,
+        artifacts: &cruxlab_core::Artifacts,
+    ) -> Vec<(String, f64)> {
         let bounded: &[&str] = if c.model == FRONTIER {
             &FRONTIER_BOUNDED
         } else {
@@ -512,7 +558,7 @@ the t-interval shown around their mean is the Monte Carlo error of those bounds.
             }
             return out;
         }
-        let full = Self::full_fit(config, &c.set);
+        let full = Self::full_fit(artifacts, &Self::fit_key(config, &c.set));
         let Some(full) = full.as_ref() else {
             // The data could not be read or fitted: every metric is "not applicable".
             let law = ParameterSet::besiroglu().law;
@@ -525,7 +571,11 @@ the t-interval shown around their mean is the Monte Carlo error of those bounds.
             .into_iter()
             .map(|(k, x)| (k.to_owned(), x))
             .collect();
-        let boot = Self::bootstrap(config, &c.set, full, seed);
+        let boot: Bootstrap = serde_json::from_slice::<Option<Bootstrap>>(
+            artifacts.get(&Self::bootstrap_key(config, &c.set, seed)),
+        )
+        .expect("a stored bootstrap reads back")
+        .expect("a fit that exists has a bootstrap");
         let replicate_metrics: Vec<Vec<(&str, f64)>> = boot
             .replicates
             .iter()
@@ -866,7 +916,7 @@ mod tests {
             .iter()
             .filter(|c| !c.set.starts_with("fit"))
         {
-            let measured = Scaling.measure(&config, c, 0);
+            let measured = cruxlab_core::measure_unit(&Scaling, &config, c, 0);
             for (name, _) in &measured {
                 assert!(declared.contains(name), "{name} is not declared");
             }
@@ -914,8 +964,8 @@ mod tests {
             planted: false,
             compute: 0.0,
         };
-        let a = Scaling.measure(&config, &c, 0);
-        assert_eq!(a, Scaling.measure(&config, &c, 1));
+        let a = cruxlab_core::measure_unit(&Scaling, &config, &c, 0);
+        assert_eq!(a, cruxlab_core::measure_unit(&Scaling, &config, &c, 1));
         let share = a.iter().find(|(k, _)| k == "data_share").unwrap().1;
         // 0.2511485941917754 / (0.06113934232593426 + 0.2511485941917754), by hand.
         assert!((share - 0.8042212484808324).abs() < 1e-12, "{share}");

@@ -66,8 +66,7 @@ use cruxlab_learn::{ActorCritic, CornerMazes};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::learned::{TrainSetup, UNTRAINED, trained};
-use crate::misgeneralize::evaluate;
+use crate::learned::{TrainSetup, UNTRAINED, build_run, evaluate, run_key, trained};
 use crate::seeding::derive_seed;
 
 pub struct Shards;
@@ -242,10 +241,6 @@ al. 2022; Turner et al. 2023 and the shard-theory posts (contextual decision inf
         }
     }
 
-    fn seeds(&self, config: &Config) -> u64 {
-        config.seeds
-    }
-
     fn validate(&self, config: &Config) -> Result<(), (String, String)> {
         config.train.check_runs(
             config.seeds,
@@ -278,7 +273,37 @@ al. 2022; Turner et al. 2023 and the shard-theory posts (contextual decision inf
         out
     }
 
-    fn measure(&self, config: &Config, c: &Condition, seed: u64) -> Vec<(String, f64)> {
+    fn artifacts(
+        &self,
+        config: &Config,
+        c: &Condition,
+        seed: u64,
+    ) -> Vec<cruxlab_core::ArtifactKey> {
+        vec![run_key(
+            &config.train,
+            c.region,
+            c.p_anywhere,
+            config.master_seed,
+            seed,
+        )]
+    }
+
+    fn build_artifact(
+        &self,
+        _config: &Config,
+        key: &cruxlab_core::ArtifactKey,
+        _needs: &cruxlab_core::Artifacts,
+    ) -> Vec<u8> {
+        build_run(key)
+    }
+
+    fn measure(
+        &self,
+        config: &Config,
+        c: &Condition,
+        seed: u64,
+        artifacts: &cruxlab_core::Artifacts,
+    ) -> Vec<(String, f64)> {
         let sites = config.sites();
         let mut out: Vec<(String, f64)> = config
             .metric_names()
@@ -291,12 +316,14 @@ al. 2022; Turner et al. 2023 and the shard-theory posts (contextual decision inf
             }
         };
         let run = trained(
-            &config.train,
-            c.region,
-            c.p_anywhere,
-            config.master_seed,
-            seed,
-            config.seeds,
+            artifacts,
+            &run_key(
+                &config.train,
+                c.region,
+                c.p_anywhere,
+                config.master_seed,
+                seed,
+            ),
         );
         // A run that diverged stops early and lacks its later snapshots: those stay NaN.
         let Some((steps, net)) = run.snapshots.iter().find(|(s, _)| *s == c.env_steps) else {
@@ -585,7 +612,7 @@ mod tests {
         config.eval_levels = 10;
         config.probe_levels = 50;
         let c = &Shards.conditions(&config)[1];
-        let out = Shards.measure(&config, c, 0);
+        let out = cruxlab_core::measure_unit(&Shards, &config, c, 0);
         let names: Vec<String> = out.iter().map(|(m, _)| m.clone()).collect();
         assert_eq!(names, Shards.metrics(&config));
         let competence = out.iter().find(|(m, _)| m == "competence").unwrap().1;

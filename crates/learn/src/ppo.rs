@@ -352,7 +352,8 @@ impl Adam {
     }
 }
 
-/// One point of the training curve: what one iteration saw and did.
+/// One point of the training curve: what one iteration saw and did. NaN fields are written to
+/// JSON as `null` and read back as NaN.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CurvePoint {
     pub iteration: usize,
@@ -361,17 +362,30 @@ pub struct CurvePoint {
     /// Episodes that ended during this iteration's rollout.
     pub episodes: usize,
     /// Fraction of those that reached the target (NaN if none ended).
+    #[serde(deserialize_with = "nan_from_null")]
     pub success: f64,
     /// Their mean length (NaN if none ended).
+    #[serde(deserialize_with = "nan_from_null")]
     pub length: f64,
+    #[serde(deserialize_with = "nan_from_null")]
     pub policy_loss: f64,
+    #[serde(deserialize_with = "nan_from_null")]
     pub value_loss: f64,
+    #[serde(deserialize_with = "nan_from_null")]
     pub entropy: f64,
+    #[serde(deserialize_with = "nan_from_null")]
     pub approx_kl: f64,
+    #[serde(deserialize_with = "nan_from_null")]
     pub clipfrac: f64,
     /// `1 - Var(R - V) / Var(R)` over the batch.
+    #[serde(deserialize_with = "nan_from_null")]
     pub explained_variance: f64,
+    #[serde(deserialize_with = "nan_from_null")]
     pub learning_rate: f64,
+}
+
+fn nan_from_null<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(deserializer)?.unwrap_or(f64::NAN))
 }
 
 /// Wall-clock time spent, for throughput figures. Never part of an experiment's metrics (it is

@@ -1,17 +1,22 @@
 //! What the learned-agent experiments (`misgeneralize`, `shards`, `retarget-learned`) share: the
-//! training setup, a process-wide memo of finished training runs, and the maze geometry their
-//! measurements read (paths, decision squares, the features of Turner et al.'s regression).
+//! training setup, training runs as shared artifacts, and the maze geometry their measurements
+//! read (paths, decision squares, the features of Turner et al.'s regression).
 //!
-//! **The memo.** A training run is a pure function of (setup, region, p_anywhere, master seed, seed):
-//! the same inputs give the same weights bit for bit. Units of different experiments (or of
-//! different conditions) that need the same run therefore share it through [`trained`], which
-//! keys finished runs by their inputs' JSON. It changes how long a sweep takes, never what it
-//! measures. Training uses no rayon (see `cruxlab_learn::ops`), so a unit that waits for a run
-//! another thread is training holds no lock that training could need; a waiting unit first trains
-//! another seed of the same setup that nobody has started, so two threads rarely idle.
+//! **Training runs are artifacts.** A training run is a pure function of (setup, region,
+//! p_anywhere, master seed, seed): the same inputs give the same weights bit for bit. Each
+//! experiment names the run a unit needs by [`run_key`]; the framework's prepare stage trains each
+//! missing run once, before the units, and stores it content-addressed in the artifact cache (the
+//! run folder's `artifacts/`, or the suite's shared one), so units, resumed runs, audits' controls
+//! and sibling experiments reuse it. Training uses no rayon (see `cruxlab_learn::ops`); runs are
+//! trained in parallel with one another.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Condvar, LazyLock, Mutex};
+mod evaluation;
+
+pub use evaluation::evaluate;
+
+use std::sync::Arc;
+
+use cruxlab_core::{ArtifactKey, Artifacts};
 
 use cruxlab_grid::{Action, DistanceField, EnvConfig, Level, ObjectKind, Pos};
 use cruxlab_learn::{
@@ -200,24 +205,7 @@ impl Trained {
     }
 }
 
-#[derive(Clone, PartialEq, Eq, Hash)]
-struct Key {
-    setup: String,
-    region: usize,
-    p_anywhere: u64,
-    master_seed: u64,
-    seed: u64,
-}
-
-enum Entry {
-    Training,
-    Done(Arc<Trained>),
-}
-
-static MEMO: LazyLock<(Mutex<HashMap<Key, Entry>>, Condvar)> =
-    LazyLock::new(|| (Mutex::new(HashMap::new()), Condvar::new()));
-
-/// Train one run (no memo).
+/// Train one run.
 pub fn train(
     setup: &TrainSetup,
     region: usize,
@@ -289,81 +277,110 @@ pub fn train(
     }
 }
 
-/// The run for (setup, region, p_anywhere, master_seed, seed), trained once per process. `seeds`
-/// is how many seeds the caller's sweep has: a unit that finds its run being trained elsewhere
-/// trains another untrained seed of the same setup meanwhile.
-pub fn trained(
+/// What a training run is a pure function of: its artifact key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct RunInputs {
+    setup: TrainSetup,
+    region: usize,
+    p_anywhere: f64,
+    master_seed: u64,
+    seed: u64,
+}
+
+/// The kind of the training-run artifact.
+pub const PPO_RUN: &str = "ppo-run";
+
+/// The artifact key of the run for (setup, region, p_anywhere, master_seed, seed). Every
+/// experiment that names the same key shares one run (built once, stored in the artifact cache).
+pub fn run_key(
     setup: &TrainSetup,
     region: usize,
     p_anywhere: f64,
     master_seed: u64,
     seed: u64,
-    seeds: u64,
-) -> Arc<Trained> {
-    let text = serde_json::to_string(setup).expect("a setup serializes");
-    let key = |seed| Key {
-        setup: text.clone(),
-        region,
-        p_anywhere: p_anywhere.to_bits(),
-        master_seed,
-        seed,
-    };
-    let (lock, ready) = &*MEMO;
-    let mut memo = lock
-        .lock()
-        .expect("the memo lock is never poisoned by training");
-    loop {
-        match memo.get(&key(seed)) {
-            Some(Entry::Done(run)) => return run.clone(),
-            None => {
-                memo.insert(key(seed), Entry::Training);
-                drop(memo);
-                return publish(key(seed), || {
-                    train(setup, region, p_anywhere, master_seed, seed)
-                });
-            }
-            Some(Entry::Training) => {
-                // Help: train a seed nobody has started, then look again.
-                if let Some(other) = (0..seeds).find(|&s| !memo.contains_key(&key(s))) {
-                    memo.insert(key(other), Entry::Training);
-                    drop(memo);
-                    publish(key(other), || {
-                        train(setup, region, p_anywhere, master_seed, other)
-                    });
-                    memo = lock.lock().expect("memo lock");
-                } else {
-                    memo = ready.wait(memo).expect("memo lock");
-                }
-            }
-        }
-    }
+) -> ArtifactKey {
+    ArtifactKey::new(
+        PPO_RUN,
+        &RunInputs {
+            setup: setup.clone(),
+            region,
+            p_anywhere,
+            master_seed,
+            seed,
+        },
+    )
 }
 
-/// Train the run claimed under `key` (marked `Training` by the caller) and publish it, waking the
-/// units that wait for it. Should training panic, the claim is withdrawn as the panic unwinds, so
-/// no unit waits for a run that will never come (a waiter then trains it itself, and fails alike).
-fn publish(key: Key, run: impl FnOnce() -> Trained) -> Arc<Trained> {
-    struct Claim(Option<Key>);
-    impl Drop for Claim {
-        fn drop(&mut self) {
-            if let Some(key) = self.0.take() {
-                let (lock, ready) = &*MEMO;
-                if let Ok(mut memo) = lock.lock() {
-                    memo.remove(&key);
-                }
-                ready.notify_all();
-            }
-        }
+/// Header of a stored run: the curve, whether it diverged, and each snapshot's env steps and byte
+/// length (the safetensors blobs follow the header line, in order).
+#[derive(Serialize, Deserialize)]
+struct RunHeader {
+    curve: Vec<CurvePoint>,
+    diverged: bool,
+    snapshots: Vec<(u64, usize)>,
+}
+
+/// Train the run `key` names and encode it: a JSON header line, then each snapshot's weights as
+/// safetensors (bit-exact f32).
+pub fn build_run(key: &ArtifactKey) -> Vec<u8> {
+    assert_eq!(key.kind, PPO_RUN, "not a training-run key");
+    let inputs: RunInputs =
+        serde_json::from_str(&key.inputs).expect("a run key holds the run's inputs");
+    let run = train(
+        &inputs.setup,
+        inputs.region,
+        inputs.p_anywhere,
+        inputs.master_seed,
+        inputs.seed,
+    );
+    let blobs: Vec<Vec<u8>> = run
+        .snapshots
+        .iter()
+        .map(|(_, net)| cruxlab_learn::checkpoint::to_bytes(net).expect("weights encode"))
+        .collect();
+    let header = RunHeader {
+        curve: run.curve,
+        diverged: run.diverged,
+        snapshots: run
+            .snapshots
+            .iter()
+            .zip(&blobs)
+            .map(|((steps, _), b)| (*steps, b.len()))
+            .collect(),
+    };
+    let mut out = serde_json::to_vec(&header).expect("a run header serializes");
+    out.push(b'\n');
+    for b in blobs {
+        out.extend_from_slice(&b);
     }
-    let mut claim = Claim(Some(key.clone()));
-    let run = Arc::new(run());
-    claim.0 = None;
-    let (lock, ready) = &*MEMO;
-    lock.lock()
-        .expect("memo lock")
-        .insert(key, Entry::Done(run.clone()));
-    ready.notify_all();
-    run
+    out
+}
+
+/// The run stored under `key` among a unit's artifacts.
+pub fn trained(artifacts: &Artifacts, key: &ArtifactKey) -> Trained {
+    let bytes = artifacts.get(key);
+    let split = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .expect("a stored run has a header line");
+    let header: RunHeader =
+        serde_json::from_slice(&bytes[..split]).expect("a stored run's header reads back");
+    let mut at = split + 1;
+    let snapshots = header
+        .snapshots
+        .iter()
+        .map(|&(steps, len)| {
+            let net = cruxlab_learn::checkpoint::from_bytes(&bytes[at..at + len])
+                .expect("stored weights read back");
+            at += len;
+            (steps, net)
+        })
+        .collect();
+    Trained {
+        snapshots,
+        curve: header.curve,
+        diverged: header.diverged,
+    }
 }
 
 /// The unique path from `from` to the nearest object of `kind`... or to `to` in a perfect maze:
@@ -539,18 +556,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_run_that_panics_withdraws_its_claim() {
-        let key = Key {
-            setup: "a run that panics".into(),
-            region: 0,
-            p_anywhere: 0,
-            master_seed: 0,
-            seed: 0,
-        };
-        MEMO.0.lock().unwrap().insert(key.clone(), Entry::Training);
-        let claimed = key.clone();
-        let outcome = std::panic::catch_unwind(move || publish(claimed, || panic!("diverged")));
-        assert!(outcome.is_err());
-        assert!(!MEMO.0.lock().unwrap().contains_key(&key));
+    fn a_stored_run_reads_back_bit_for_bit() {
+        let mut setup = TrainSetup::quick();
+        setup.ppo.total_steps = 512;
+        setup.checkpoints = 1;
+        let key = run_key(&setup, 1, 0.0, 7, 0);
+        let bytes = build_run(&key);
+        let stored = trained(&Artifacts::from_built([(key.clone(), bytes)]), &key);
+        let fresh = train(&setup, 1, 0.0, 7, 0);
+        assert_eq!(stored.snapshots.len(), fresh.snapshots.len());
+        assert_eq!(stored.diverged, fresh.diverged);
+        for ((s1, a), (s2, b)) in stored.snapshots.iter().zip(&fresh.snapshots) {
+            assert_eq!(s1, s2);
+            assert_eq!(
+                cruxlab_learn::checkpoint::to_bytes(a).unwrap(),
+                cruxlab_learn::checkpoint::to_bytes(b).unwrap()
+            );
+        }
+        let bits =
+            |c: &[CurvePoint]| -> Vec<u64> { c.iter().map(|p| p.success.to_bits()).collect() };
+        assert_eq!(bits(&stored.curve), bits(&fresh.curve));
     }
 }
