@@ -72,6 +72,8 @@ figcaption { color: #555; font-size: 0.9rem; }
 .audit.untested { border-style: dashed; }
 details > summary { cursor: pointer; color: #444; }
 .summary-line { font-size: 1.05rem; }
+td a { color: #1e3a8a; text-decoration: none; }
+td a:hover { text-decoration: underline; }
 td.cell { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.8rem; }
 ";
 
