@@ -302,7 +302,9 @@ pub fn run(
 /// Horizontal stacked bars of the verdict shares, one per claim, as SVG.
 fn shares_svg(analysis: &Sensitivity) -> String {
     let row = 26.0;
-    let (left, width) = (190.0, 420.0);
+    // Room on the left for the longest claim id (about 7 px a character at 12 px).
+    let longest = analysis.claims.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    let (left, width) = (20.0 + 7.0 * longest as f64, 420.0);
     let height = 40.0 + row * analysis.claims.len() as f64;
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"12\">\n",
@@ -376,7 +378,7 @@ fn write(out: &Path, analysis: &Sensitivity) -> Result<(), Error> {
     for c in &analysis.claims {
         let _ = write!(
             body,
-            "<tr><td title=\"{}\">{}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{}</td>",
+            "<tr><td class=\"cell\" title=\"{}\">{}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.2}</td><td class=\"num\">{}</td>",
             escape_html(&c.claim),
             escape_html(&c.id),
             c.supported,
