@@ -213,6 +213,27 @@ fn invalid_value_exits_2_naming_the_key() {
     let o = cruxlab(&["run", "retarget", "--quick", "--set", "seeds=many"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("seeds"), "{}", stderr(&o));
+    // A choice is an enum: a misspelt generator or method names its key and the choices.
+    for (experiment, set, key) in [
+        ("retarget", "levels=[\"mazes\"]", "levels[0]"),
+        ("retarget-learned", "methods=[\"stear\"]", "methods[0]"),
+    ] {
+        let o = cruxlab(&[
+            "run",
+            experiment,
+            "--quick",
+            "--set",
+            set,
+            "--out",
+            "/nonexistent/never",
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{set}");
+        let err = stderr(&o);
+        assert!(
+            err.contains(key) && err.contains("unknown variant"),
+            "{err}"
+        );
+    }
 }
 
 #[test]

@@ -303,7 +303,12 @@ pub fn run(
 fn shares_svg(analysis: &Sensitivity) -> String {
     let row = 26.0;
     // Room on the left for the longest claim id (about 7 px a character at 12 px).
-    let longest = analysis.claims.iter().map(|c| c.id.len()).max().unwrap_or(0);
+    let longest = analysis
+        .claims
+        .iter()
+        .map(|c| c.id.len())
+        .max()
+        .unwrap_or(0);
     let (left, width) = (20.0 + 7.0 * longest as f64, 420.0);
     let height = 40.0 + row * analysis.claims.len() as f64;
     let mut svg = format!(

@@ -75,7 +75,7 @@ pub struct Config {
     pub region: usize,
     pub p_anywhere: f64,
     /// Methods compared (conditions): steer, edit, none, real, astar, bfs.
-    pub methods: Vec<String>,
+    pub methods: Vec<Method>,
     /// Activation site edited (`fc1`, `fc2`, `conv1`, ...).
     pub layer: String,
     /// Coefficient of the steering vector in the `steer` analysis (-1: subtract).
@@ -93,10 +93,42 @@ pub struct Config {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Condition {
-    pub method: String,
+    pub method: Method,
 }
 
-const METHODS: [&str; 6] = ["steer", "edit", "none", "real", "astar", "bfs"];
+/// How a unit tries to move the agent to a new square (a typo in the config names the key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// Steering vectors at decision squares (measures P(diamond branch), not reaching).
+    Steer,
+    /// The learned policy with a location vector added at `layer`.
+    Edit,
+    /// The learned policy, unedited.
+    None,
+    /// The learned policy with a real diamond drawn on the square.
+    Real,
+    /// A* with the Manhattan heuristic, retargeted to the square.
+    Astar,
+    /// Breadth-first search, retargeted to the square.
+    Bfs,
+}
+
+const METHODS: [Method; 6] = [
+    Method::Steer,
+    Method::Edit,
+    Method::None,
+    Method::Real,
+    Method::Astar,
+    Method::Bfs,
+];
+
+impl Method {
+    /// Whether the method reads the trained network.
+    fn learned(self) -> bool {
+        !matches!(self, Method::Astar | Method::Bfs)
+    }
+}
 /// The retargeting metrics, in the order `reach` emits them. `reach_near_far_gap` is
 /// `reach_near - reach_far`: how much more often the agent reaches a near target than a far one.
 const REACH: [&str; 6] = [
@@ -210,7 +242,7 @@ impl RetargetLearned {
     /// Retargeting episodes for one method.
     fn reach(
         config: &Config,
-        method: &str,
+        method: Method,
         dist: &CornerMazes,
         seed: u64,
         net: Option<&ActorCritic>,
@@ -244,8 +276,8 @@ impl RetargetLearned {
             .collect();
         let max_steps = config.train.max_steps();
         let outcomes: Vec<(bool, u32)> = match method {
-            "astar" | "bfs" => {
-                let agent = if method == "astar" {
+            Method::Astar | Method::Bfs => {
+                let agent = if method == Method::Astar {
                     AgentKind::Astar
                 } else {
                     AgentKind::Bfs
@@ -277,17 +309,17 @@ impl RetargetLearned {
                 let mut placed = Vec::new();
                 for (l, &s) in levels.iter().zip(&targets) {
                     let mut l = l.clone();
-                    if method == "real" {
+                    if method == Method::Real {
                         l.place(ObjectKind::Diamond, s);
                     } else {
                         l.place(ObjectKind::Key, s);
                     }
                     placed.push(l);
                 }
-                if method == "real" {
+                if method == Method::Real {
                     play_cfg.target = ObjectKind::Diamond;
                 }
-                let trajectories = if method == "edit" {
+                let trajectories = if method == Method::Edit {
                     let deltas = Self::location_vectors(config, net, dist, seed, layer, &targets);
                     rollout(net, &placed, &play_cfg, &mut |i, a| {
                         if i == layer { a + &deltas } else { Ok(a) }
@@ -436,7 +468,7 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
             // P(diamond branch) near Turner et al.'s 0.81), so that steering has something to act
             // on. With 0 the policy ignores the diamond (docs/learned.md).
             p_anywhere: 0.25,
-            methods: METHODS.iter().map(|m| m.to_string()).collect(),
+            methods: METHODS.to_vec(),
             layer: if quick { "fc1".into() } else { "conv2".into() },
             steer_coefficient: -1.0,
             calibration_levels: if quick { 100 } else { 200 },
@@ -458,19 +490,6 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
         }
         if config.methods.is_empty() {
             return err("methods", "must list at least one method");
-        }
-        if let Some(m) = config
-            .methods
-            .iter()
-            .find(|m| !METHODS.contains(&m.as_str()))
-        {
-            return err(
-                "methods",
-                &format!(
-                    "unknown method '{m}' (expected one of {})",
-                    METHODS.join(", ")
-                ),
-            );
         }
         let sites = config.train.net.layer_names();
         if !sites.contains(&config.layer) {
@@ -505,7 +524,7 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
         config
             .methods
             .iter()
-            .map(|m| Condition { method: m.clone() })
+            .map(|&method| Condition { method })
             .collect()
     }
 
@@ -515,7 +534,7 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
         c: &Condition,
         seed: u64,
     ) -> Vec<cruxlab_core::ArtifactKey> {
-        let learned = !matches!(c.method.as_str(), "astar" | "bfs");
+        let learned = c.method.learned();
         if !learned {
             return Vec::new();
         }
@@ -550,7 +569,7 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
             .chain(STEER.iter())
             .map(|m| (m.to_string(), f64::NAN))
             .collect();
-        let learned = !matches!(c.method.as_str(), "astar" | "bfs");
+        let learned = c.method.learned();
         let run = learned.then(|| {
             trained(
                 artifacts,
@@ -564,10 +583,10 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
             )
         });
         let net = run.as_ref().map(|r| r.last());
-        let found = if c.method == "steer" {
+        let found = if c.method == Method::Steer {
             Self::steer(config, net.expect("steer needs the network"), &dist, seed)
         } else {
-            Self::reach(config, &c.method, &dist, seed, net)
+            Self::reach(config, c.method, &dist, seed, net)
         };
         for (k, v) in found {
             if let Some(slot) = out.iter_mut().find(|(name, _)| *name == k) {
@@ -582,15 +601,15 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
     }
 
     fn claims(&self, config: &Config) -> Vec<Claim> {
-        let has = |m: &str| config.methods.iter().any(|x| x == m);
-        let method = |m: &str| at(&[("method", json!(m))]);
+        let has = |m: Method| config.methods.contains(&m);
+        let method = |m: Method| at(&[("method", json!(m))]);
         let ignores_diamond = Control::new(
             &["p_anywhere=0.0"],
             VerdictKind::Refuted,
             "the policy trained with the diamond always on the corner cell (misgeneralize's, shared inside suite) ignores the diamond out of distribution, so neither removing it nor adding a diamond direction should move it",
         );
         let mut claims = Vec::new();
-        if has("steer") {
+        if has(Method::Steer) {
             claims.push(
                 Claim::new(
                     "same-maze-vector-suppresses",
@@ -600,7 +619,7 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
                     0.0,
                 )
                 .margin(0.05)
-                .filter(method("steer"))
+                .filter(method(Method::Steer))
                 .control(ignores_diamond.clone()),
             );
             claims.push(
@@ -612,16 +631,16 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
                     0.0,
                 )
                 .margin(0.05)
-                .filter(method("steer"))
+                .filter(method(Method::Steer))
                 .control(ignores_diamond.clone()),
             );
         }
-        if has("edit") && has("none") {
+        if has(Method::Edit) && has(Method::None) {
             claims.push(
                 Claim::new(
                     "edit-moves-agent",
                     "Adding a location vector at one layer sends the learned agent to the chosen square more often than no edit (reach rate higher by more than 0.05, paired by seed).",
-                    Effect::contrast("reach", method("edit"), method("none")),
+                    Effect::contrast("reach", method(Method::Edit), method(Method::None)),
                     Direction::Above,
                     0.0,
                 )
@@ -629,12 +648,12 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
                 .control(ignores_diamond.clone()),
             );
         }
-        if has("edit") && has("astar") {
+        if has(Method::Edit) && has(Method::Astar) {
             claims.push(
                 Claim::new(
                     "edit-matches-search",
                     "Editing activations retargets the learned agent about as reliably as re-deriving explicit search's heuristic: its reach rate is no more than 0.1 below A*'s (paired by seed).",
-                    Effect::contrast("reach", method("edit"), method("astar")),
+                    Effect::contrast("reach", method(Method::Edit), method(Method::Astar)),
                     Direction::Above,
                     -0.1,
                 )
@@ -645,12 +664,12 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
                 )),
             );
         }
-        if has("edit") && has("none") {
+        if has(Method::Edit) && has(Method::None) {
             claims.push(
                 Claim::new(
                     "edit-weaker-far",
                     "Retargeting by activation editing helps less the farther the new square lies from the training corner: the edit's gain over no edit is larger for near squares than for far ones, by more than 0.05 (edit's reach_near - reach_far minus no edit's, paired by seed).",
-                    Effect::contrast("reach_near_far_gap", method("edit"), method("none")),
+                    Effect::contrast("reach_near_far_gap", method(Method::Edit), method(Method::None)),
                     Direction::Above,
                     0.0,
                 )
@@ -688,7 +707,7 @@ mod tests {
     #[test]
     fn claims_follow_the_methods_swept() {
         let mut config = RetargetLearned.default_config(true);
-        config.methods = vec!["steer".into()];
+        config.methods = vec![Method::Steer];
         let ids: Vec<String> = RetargetLearned
             .claims(&config)
             .into_iter()
@@ -713,7 +732,7 @@ mod tests {
                 .into_iter()
                 .map(|(m, _)| m)
                 .collect();
-            assert_eq!(names, RetargetLearned.metrics(&config), "{}", c.method);
+            assert_eq!(names, RetargetLearned.metrics(&config), "{:?}", c.method);
         }
     }
 }
