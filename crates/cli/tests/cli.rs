@@ -466,3 +466,54 @@ fn sensitivity_reports_shares_and_rejects_bad_ranges() {
         assert!(stderr(&output).contains("--vary"), "{}", stderr(&output));
     }
 }
+
+#[test]
+fn concurrent_runs_on_one_folder_never_mix_configs() {
+    let spawn = |out: &Path, budgets: &str| {
+        let mut args = vec!["run", "retarget", "--out", out.to_str().unwrap()];
+        args.extend_from_slice(TINY);
+        args.extend_from_slice(&["--set", budgets]);
+        std::process::Command::new(env!("CARGO_BIN_EXE_cruxlab"))
+            .args(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start cruxlab")
+    };
+    let configs = ["budgets=[1, 64]", "budgets=[1, 16]"];
+    let tmp = tempfile::tempdir().unwrap();
+    // Clean runs of each config, to compare against.
+    let clean: Vec<String> = configs
+        .iter()
+        .enumerate()
+        .map(|(i, budgets)| {
+            let dir = tmp.path().join(format!("clean{i}"));
+            assert!(spawn(&dir, budgets).wait().unwrap().success());
+            read(dir.join("results.json"))
+        })
+        .collect();
+    for attempt in 0..4 {
+        let out = tmp.path().join(format!("shared{attempt}"));
+        let children: Vec<_> = configs.iter().map(|b| spawn(&out, b)).collect();
+        let outputs: Vec<_> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap())
+            .collect();
+        let codes: Vec<Option<i32>> = outputs.iter().map(|o| o.status.code()).collect();
+        // One writer wins; the other is refused with exit 2 (the folder is busy, or, if the
+        // winner had already finished, holds another config), never a mixed folder.
+        let winner = codes
+            .iter()
+            .position(|c| *c == Some(0))
+            .unwrap_or_else(|| panic!("no run succeeded: {codes:?}"));
+        let loser = 1 - winner;
+        assert_eq!(codes[loser], Some(2), "{}", stderr(&outputs[loser]));
+        let err = stderr(&outputs[loser]);
+        assert!(
+            err.contains("being written by another cruxlab process")
+                || err.contains("holds a different config"),
+            "{err}"
+        );
+        assert_eq!(read(out.join("results.json")), clean[winner]);
+    }
+}

@@ -90,6 +90,12 @@ pub enum UserError {
     /// A folder given as a run folder that holds no run.
     #[error("{} is not a run folder (no config.toml or run.json)", dir.display())]
     NotARunFolder { dir: PathBuf },
+    /// Another process is writing the run folder.
+    #[error(
+        "run folder {} is being written by another cruxlab process ({holder}); wait for it to finish, or give each process its own --out (to spread one sweep over processes, run --shard K/N into separate folders and merge them)",
+        dir.display()
+    )]
+    FolderBusy { dir: PathBuf, holder: String },
     /// An experiment id nobody registered.
     #[error("unknown experiment '{id}' (known: {known})")]
     UnknownExperiment { id: String, known: String },

@@ -187,6 +187,7 @@ mod tests {
             seed,
             condition: Value::Null,
             metrics: metrics.iter().map(|(n, v)| (n.to_string(), *v)).collect(),
+            config: String::new(),
         }
     }
 

@@ -42,4 +42,4 @@ pub use run::{
 };
 pub use shard::Shard;
 pub use stats::{Summary, mean_ci, paired_difference, welch_difference};
-pub use store::{LastRun, Manifest, RunFolder, read_run_folder, write_atomic};
+pub use store::{LOCK_FILE, LastRun, Manifest, RunFolder, read_run_folder, write_atomic};

@@ -188,7 +188,9 @@ impl<E: Experiment> DynExperiment for Erased<E> {
     }
 
     fn run(&self, config: &ResolvedConfig, opts: &RunOptions) -> Result<RunOutcome, Error> {
-        run_sweep(&Sweep::new(&self.0, config)?, config, opts)
+        let sweep = Sweep::new(&self.0, config)?;
+        let _lock = store::lock_folder(&opts.out)?;
+        run_sweep(&sweep, config, opts)
     }
 
     fn finalize(&self, config: &ResolvedConfig, out: &Path) -> Result<RunOutcome, Error> {
@@ -226,6 +228,8 @@ impl<E: Experiment> DynExperiment for Erased<E> {
 
     fn audit(&self, config: &ResolvedConfig, opts: &RunOptions) -> Result<RunOutcome, Error> {
         let sweep = Sweep::new(&self.0, config)?;
+        // One lock for the whole audit: the main folder and the controls inside it.
+        let _lock = store::lock_folder(&opts.out)?;
         let mut partial = (0, 0);
         let mut count = |outcome: &RunOutcome, len: usize| match outcome {
             RunOutcome::Complete(_) => {
@@ -479,6 +483,7 @@ struct Sweep<'a, E: Experiment> {
     seeds: u64,
     metrics: Vec<String>,
     claims: Vec<Claim>,
+    config_hash: String,
 }
 
 impl<'a, E: Experiment> Sweep<'a, E> {
@@ -534,6 +539,7 @@ impl<'a, E: Experiment> Sweep<'a, E> {
             seeds,
             metrics,
             claims,
+            config_hash: store::config_hash(resolved),
         })
     }
 
@@ -594,6 +600,7 @@ impl<'a, E: Experiment> Sweep<'a, E> {
             seed,
             condition: serde_json::Value::Object(self.condition_json[condition_index].clone()),
             metrics,
+            config: self.config_hash.clone(),
         })
     }
 
@@ -612,6 +619,12 @@ impl<'a, E: Experiment> Sweep<'a, E> {
                 "belongs to experiment '{}', not '{}'",
                 record.experiment,
                 self.e.id()
+            ));
+        }
+        if record.config != self.config_hash {
+            return bad(format!(
+                "was measured under another config (hash '{}', this run's is '{}'); move it away or use another --out",
+                record.config, self.config_hash
             ));
         }
         if (record.condition_index, record.seed) != (condition_index, seed) {
@@ -886,7 +899,9 @@ pub fn merge(
     dirs: &[PathBuf],
     out: &Path,
 ) -> Result<Results, Error> {
-    let results = merge_one(experiments, dirs, out)?;
+    // The lock on `out`, taken once the inputs are checked, is held through the controls and
+    // the audit.
+    let (results, _lock) = merge_one(experiments, dirs, out)?;
     let mut names = BTreeSet::new();
     for dir in dirs {
         let controls = dir.join(CONTROLS_DIR);
@@ -927,7 +942,7 @@ fn merge_one(
     experiments: &[Box<dyn DynExperiment>],
     dirs: &[PathBuf],
     out: &Path,
-) -> Result<Results, Error> {
+) -> Result<(Results, store::FolderLock), Error> {
     let folders = dirs
         .iter()
         .map(|d| store::read_run_folder(d))
@@ -983,7 +998,9 @@ fn merge_one(
         .into());
     }
 
-    // Claim `out` (refusing another experiment or config) before copying anything into it.
+    // Lock and claim `out` (refusing another writer, experiment or config) before copying
+    // anything into it.
+    let lock = store::lock_folder(out)?;
     store::claim_folder(out, &config)?;
     if !out.join(store::MANIFEST_FILE).is_file() {
         let manifest = Manifest {
@@ -1016,7 +1033,7 @@ fn merge_one(
     }
 
     match experiment.finalize(&config, out)? {
-        RunOutcome::Complete(results) => Ok(results),
+        RunOutcome::Complete(results) => Ok((results, lock)),
         RunOutcome::Partial { done, total } => {
             let stored = experiment.stored_units(&config, out)?;
             let absent_shards = absent_shards(&folders, total, |index| stored.contains(&index));

@@ -83,6 +83,62 @@ pub(crate) struct UnitRecord {
     /// In the order `measure` returned them; `None` for NaN (and for infinities, which JSON cannot
     /// hold).
     pub metrics: Vec<(String, Option<f64>)>,
+    /// A hash of the resolved config the unit was measured under ([`config_hash`]): a folder is
+    /// never finalised from units of another config.
+    #[serde(default)]
+    pub config: String,
+}
+
+/// A short content hash of a resolved config's TOML.
+pub(crate) fn config_hash(config: &ResolvedConfig) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(config.toml.as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The lock file of a run folder.
+pub const LOCK_FILE: &str = ".cruxlab.lock";
+
+/// An exclusive advisory lock on a run folder, held by the one process that writes it (a run, an
+/// audit, a merge) until it is dropped. The lock file says who holds it.
+pub(crate) struct FolderLock {
+    _file: std::fs::File,
+}
+
+/// Lock run folder `dir` (creating it), or fail with [`UserError::FolderBusy`] naming the holder.
+pub(crate) fn lock_folder(dir: &Path) -> Result<FolderLock, Error> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir).map_err(Error::io(dir))?;
+    let path = dir.join(LOCK_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(Error::io(&path))?;
+    match file.try_lock() {
+        Ok(()) => {
+            let holder = format!(
+                "process {} ({})\n",
+                std::process::id(),
+                std::env::args().collect::<Vec<_>>().join(" ")
+            );
+            file.set_len(0).map_err(Error::io(&path))?;
+            file.write_all(holder.as_bytes())
+                .map_err(Error::io(&path))?;
+            Ok(FolderLock { _file: file })
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            Err(UserError::FolderBusy {
+                dir: dir.to_path_buf(),
+                holder: holder.trim().to_owned(),
+            }
+            .into())
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&path)(e)),
+    }
 }
 
 /// `c0003-s0007.json`.

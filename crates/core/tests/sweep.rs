@@ -160,7 +160,8 @@ fn complete(outcome: RunOutcome) -> Results {
     }
 }
 
-/// All files under `dir`, relative.
+/// All files under `dir`, relative, but the folder's lock file (which stays, empty of meaning, after
+/// the writer is gone).
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -169,7 +170,7 @@ fn files(dir: &Path) -> Vec<PathBuf> {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 stack.push(path);
-            } else {
+            } else if path.file_name() != Some(std::ffi::OsStr::new(cruxlab_core::LOCK_FILE)) {
                 out.push(path.strip_prefix(dir).unwrap().to_path_buf());
             }
         }
@@ -937,5 +938,65 @@ fn an_audit_runs_the_controls_and_reports_what_they_gave() {
     assert_eq!(
         std::fs::read(merged.join("results.json")).unwrap(),
         reference
+    );
+}
+
+#[test]
+fn a_second_writer_of_a_folder_is_refused_naming_the_holder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (e, _) = coin();
+    let config = e.resolve(&quick()).unwrap();
+    // Another process holds the folder's lock (an open file handle with the lock taken).
+    std::fs::create_dir_all(tmp.path()).unwrap();
+    let lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(tmp.path().join(cruxlab_core::LOCK_FILE))
+        .unwrap();
+    lock.lock().unwrap();
+    std::fs::write(
+        tmp.path().join(cruxlab_core::LOCK_FILE),
+        "process 42 (cruxlab run coin)\n",
+    )
+    .unwrap();
+    for err in [
+        e.run(&config, &opts(tmp.path())).unwrap_err(),
+        e.audit(&config, &opts(tmp.path())).unwrap_err(),
+    ] {
+        assert!(err.is_user(), "{err}");
+        assert!(
+            err.to_string().contains("process 42 (cruxlab run coin)"),
+            "{err}"
+        );
+    }
+    assert!(!tmp.path().join("units").exists(), "nothing written");
+    drop(lock);
+    complete(e.run(&config, &opts(tmp.path())).unwrap());
+}
+
+#[test]
+fn units_of_another_config_are_never_finalised() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (e, _) = coin();
+    let a = e.resolve(&quick()).unwrap();
+    let b = e
+        .resolve(&Overrides {
+            sets: vec!["flips=50".into()],
+            ..quick()
+        })
+        .unwrap();
+    let (da, db) = (tmp.path().join("a"), tmp.path().join("b"));
+    complete(e.run(&a, &opts(&da)).unwrap());
+    complete(e.run(&b, &opts(&db)).unwrap());
+    // A unit of config b lands in a's folder (as a racing writer could leave it).
+    let name = "units/c0001-s0002.json";
+    std::fs::copy(db.join(name), da.join(name)).unwrap();
+    let err = e.finalize(&a, &da).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("was measured under another config"),
+        "{err}"
     );
 }
