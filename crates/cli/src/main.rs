@@ -29,6 +29,10 @@ struct Cli {
     /// Worker threads for sweeps (default: all cores). Results do not depend on it.
     #[arg(long, global = true)]
     threads: Option<usize>,
+    /// The largest sweep (conditions x seeds, per run, control or sample) a command may start;
+    /// a larger one is refused before anything is written.
+    #[arg(long, global = true, default_value_t = cruxlab_core::DEFAULT_MAX_UNITS)]
+    max_units: usize,
     #[command(subcommand)]
     command: Command,
 }
@@ -210,6 +214,15 @@ pub(crate) fn input_error(message: String) -> anyhow::Error {
 }
 
 fn dispatch(cli: Cli) -> Result<()> {
+    if let Some(threads) = cli.threads {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let most = 4 * cores;
+        if threads == 0 || threads > most {
+            return Err(input_error(format!(
+                "--threads {threads}: must lie in 1..={most} (4 x this machine's {cores} cores)"
+            )));
+        }
+    }
     let experiments = cruxlab_experiments::registry();
     let progress = std::io::stderr().is_terminal();
     match cli.command {
@@ -256,6 +269,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                 progress,
                 threads: cli.threads,
                 stop_after: None,
+                max_units: cli.max_units,
                 artifacts: None,
             };
             report_outcome(e.id(), &out, e.run(&resolved, &opts)?);
@@ -287,6 +301,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                 progress,
                 threads: cli.threads,
                 stop_after: None,
+                max_units: cli.max_units,
                 artifacts: None,
             };
             report_outcome(e.id(), &out, e.audit(&resolved, &opts)?);
@@ -316,6 +331,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                 progress: false,
                 threads: cli.threads,
                 stop_after: None,
+                max_units: cli.max_units,
                 artifacts: None,
             };
             if let Some(analysis) =
@@ -376,6 +392,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                     progress,
                     threads: cli.threads,
                     stop_after: None,
+                    max_units: cli.max_units,
                     // One cache for the whole suite: experiments that train the same policy
                     // share it.
                     artifacts: Some(out.join("artifacts")),

@@ -517,3 +517,57 @@ fn concurrent_runs_on_one_folder_never_mix_configs() {
         assert_eq!(read(out.join("results.json")), clean[winner]);
     }
 }
+
+#[test]
+fn resource_limits_exit_2_before_anything_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("never");
+    let o = cruxlab(&[
+        "run",
+        "retarget",
+        "--quick",
+        "--seeds",
+        "1000000000000",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--max-units"), "{}", stderr(&o));
+    let o = cruxlab(&[
+        "audit",
+        "retarget",
+        "--quick",
+        "--seeds",
+        "1000000000000",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!out.exists(), "nothing written");
+    for threads in ["0", "100000"] {
+        let o = cruxlab(&["--threads", threads, "list"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("--threads"), "{}", stderr(&o));
+    }
+    // The limit can be raised on purpose.
+    let mut args = vec![
+        "run",
+        "retarget",
+        "--max-units",
+        "10",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(TINY);
+    assert_eq!(cruxlab(&args).status.code(), Some(2));
+    let mut args = vec![
+        "run",
+        "retarget",
+        "--max-units",
+        "100",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(TINY);
+    assert!(cruxlab(&args).status.success());
+}

@@ -90,6 +90,16 @@ pub enum UserError {
     /// A folder given as a run folder that holds no run.
     #[error("{} is not a run folder (no config.toml or run.json)", dir.display())]
     NotARunFolder { dir: PathBuf },
+    /// A sweep larger than the limit (`--max-units`).
+    #[error(
+        "experiment '{experiment}': the sweep has {conditions} conditions x {seeds} seeds, more than {limit} units; lower seeds or the swept lists, or raise --max-units"
+    )]
+    SweepTooLarge {
+        experiment: String,
+        conditions: usize,
+        seeds: u64,
+        limit: usize,
+    },
     /// Another process is writing the run folder.
     #[error(
         "run folder {} is being written by another cruxlab process ({holder}); wait for it to finish, or give each process its own --out (to spread one sweep over processes, run --shard K/N into separate folders and merge them)",

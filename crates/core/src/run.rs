@@ -37,6 +37,8 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     /// Stop after this many newly finished units (simulates an interruption, for tests).
     pub stop_after: Option<usize>,
+    /// Refuse a sweep of more units than this, before anything is written.
+    pub max_units: usize,
     /// The folder of shared artifacts (default: the run folder's `artifacts/`). A suite points
     /// every experiment, control and sample at one folder so they build each artifact once.
     pub artifacts: Option<PathBuf>,
@@ -51,6 +53,7 @@ impl RunOptions {
             progress: false,
             threads: None,
             stop_after: None,
+            max_units: DEFAULT_MAX_UNITS,
             artifacts: None,
         }
     }
@@ -63,6 +66,9 @@ impl RunOptions {
         }
     }
 }
+
+/// The largest sweep a run starts unless told otherwise (`--max-units`).
+pub const DEFAULT_MAX_UNITS: usize = 1_000_000;
 
 /// What a run (or a finalize) ended with.
 #[derive(Clone, Debug, PartialEq)]
@@ -189,6 +195,7 @@ impl<E: Experiment> DynExperiment for Erased<E> {
 
     fn run(&self, config: &ResolvedConfig, opts: &RunOptions) -> Result<RunOutcome, Error> {
         let sweep = Sweep::new(&self.0, config)?;
+        sweep.check_size(opts.max_units)?;
         let _lock = store::lock_folder(&opts.out)?;
         run_sweep(&sweep, config, opts)
     }
@@ -228,6 +235,11 @@ impl<E: Experiment> DynExperiment for Erased<E> {
 
     fn audit(&self, config: &ResolvedConfig, opts: &RunOptions) -> Result<RunOutcome, Error> {
         let sweep = Sweep::new(&self.0, config)?;
+        sweep.check_size(opts.max_units)?;
+        for sets in control_sets(&sweep.claims) {
+            let control = self.control_config(config, &sets)?;
+            Sweep::new(&self.0, &control)?.check_size(opts.max_units)?;
+        }
         // One lock for the whole audit: the main folder and the controls inside it.
         let _lock = store::lock_folder(&opts.out)?;
         let mut partial = (0, 0);
@@ -545,6 +557,21 @@ impl<'a, E: Experiment> Sweep<'a, E> {
 
     fn len(&self) -> usize {
         self.conditions.len() * self.seeds as usize
+    }
+
+    /// Refuse a sweep larger than `max` units (or too large to count) before anything is written.
+    fn check_size(&self, max: usize) -> Result<(), Error> {
+        let units = (self.conditions.len() as u128) * u128::from(self.seeds);
+        if units > max as u128 {
+            return Err(UserError::SweepTooLarge {
+                experiment: self.e.id().to_owned(),
+                conditions: self.conditions.len(),
+                seeds: self.seeds,
+                limit: max,
+            }
+            .into());
+        }
+        Ok(())
     }
 
     /// (condition index, seed) of unit `index`.
