@@ -169,3 +169,16 @@ fn bargaining_runs_and_reports_verdicts_and_matchups() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("surrogate_p"), "{}", stderr(&bad));
 }
+
+#[test]
+fn a_formula_nested_ten_thousand_deep_is_bad_input_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let agents = write(
+        dir.path(),
+        "deep.txt",
+        &format!("Deep = {}them(me)\n", "!".repeat(10_000)),
+    );
+    let o = cruxlab(&["bargain", "matchups", "--agents", &agents]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("line 1"), "{}", stderr(&o));
+}

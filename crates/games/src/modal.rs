@@ -558,9 +558,11 @@ impl Roster {
             if tokens.is_empty() {
                 continue;
             }
+            check_size(&tokens, line)?;
             let mut parser = Parser {
                 tokens: &tokens,
                 pos: 0,
+                depth: 0,
                 line,
                 end_column: content.chars().count() + 1,
                 references: Vec::new(),
@@ -824,12 +826,32 @@ fn tokenize(text: &str, line: usize) -> Result<Vec<(Token, usize)>, ParseError> 
     Ok(out)
 }
 
+/// Refuse a line of more than [`MAX_FORMULA_TOKENS`] tokens, naming where the excess starts.
+fn check_size(tokens: &[(Token, usize)], line: usize) -> Result<(), ParseError> {
+    match tokens.get(MAX_FORMULA_TOKENS) {
+        Some((_, column)) => Err(ParseError::new(
+            line,
+            *column,
+            format!("the formula is longer than {MAX_FORMULA_TOKENS} tokens"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// An agent name a formula mentions, with its line and column.
 type Reference = (String, usize, usize);
+
+/// The most tokens one formula (one line of an agent file) may hold, and the deepest nesting of
+/// parentheses, negations, boxes, diamonds and implications: formulas are evaluated recursively,
+/// so an unbounded one could overflow the stack. Real agents are tens of tokens deep at most.
+pub const MAX_FORMULA_TOKENS: usize = 4_000;
+pub const MAX_NESTING: usize = 200;
 
 struct Parser<'a> {
     tokens: &'a [(Token, usize)],
     pos: usize,
+    /// Current nesting (see [`MAX_NESTING`]).
+    depth: usize,
     line: usize,
     end_column: usize,
     /// Agent names the formula mentions, with their positions (checked once the file is read).
@@ -874,6 +896,24 @@ impl Parser<'_> {
         }
     }
 
+    /// Parse with `f` one level deeper, refusing nesting beyond [`MAX_NESTING`].
+    fn nested(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<Formula<AgentAtom>, ParseError>,
+    ) -> Result<Formula<AgentAtom>, ParseError> {
+        if self.depth >= MAX_NESTING {
+            return Err(ParseError::new(
+                self.line,
+                self.column(),
+                format!("the formula nests deeper than {MAX_NESTING} levels"),
+            ));
+        }
+        self.depth += 1;
+        let out = f(self);
+        self.depth -= 1;
+        out
+    }
+
     fn formula(&mut self) -> Result<Formula<AgentAtom>, ParseError> {
         let mut left = self.implication()?;
         while self.peek() == Some(&Token::Iff) {
@@ -887,7 +927,7 @@ impl Parser<'_> {
         let left = self.disjunction()?;
         if self.peek() == Some(&Token::Implies) {
             self.pos += 1;
-            return Ok(Formula::implies(left, self.implication()?));
+            return Ok(Formula::implies(left, self.nested(Self::implication)?));
         }
         Ok(left)
     }
@@ -914,15 +954,15 @@ impl Parser<'_> {
         match self.peek() {
             Some(Token::Not) => {
                 self.pos += 1;
-                Ok(Formula::not(self.unary()?))
+                Ok(Formula::not(self.nested(Self::unary)?))
             }
             Some(Token::Box) => {
                 self.pos += 1;
-                Ok(Formula::provable(self.unary()?))
+                Ok(Formula::provable(self.nested(Self::unary)?))
             }
             Some(Token::Diamond) => {
                 self.pos += 1;
-                Ok(Formula::consistent(self.unary()?))
+                Ok(Formula::consistent(self.nested(Self::unary)?))
             }
             _ => self.primary(),
         }
@@ -952,7 +992,7 @@ impl Parser<'_> {
         match self.peek() {
             Some(Token::LParen) => {
                 self.pos += 1;
-                let inner = self.formula()?;
+                let inner = self.nested(Self::formula)?;
                 self.expect(&Token::RParen, "')'")?;
                 Ok(inner)
             }
@@ -985,9 +1025,11 @@ impl Parser<'_> {
 /// Parse one formula in the text syntax (agent names are not checked).
 pub fn parse_formula(text: &str) -> Result<Formula<AgentAtom>, ParseError> {
     let tokens = tokenize(text, 1)?;
+    check_size(&tokens, 1)?;
     let mut parser = Parser {
         tokens: &tokens,
         pos: 0,
+        depth: 0,
         line: 1,
         end_column: text.chars().count() + 1,
         references: Vec::new(),

@@ -301,3 +301,23 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn formulas_too_deep_or_too_long_are_refused_with_their_place() {
+    let nests = |text: &str| {
+        let err = parse_formula(text).unwrap_err();
+        assert!(err.message.contains("nests deeper"), "{err}");
+        err.column
+    };
+    assert_eq!(nests(&format!("{}them(me)", "!".repeat(300))), 202);
+    nests(&format!("{}them(me){}", "(".repeat(300), ")".repeat(300)));
+    nests(&vec!["them(me)"; 300].join(" -> "));
+    // Past the token limit the place named is where the excess starts.
+    let err = parse_formula(&format!("{}them(me)", "!".repeat(10_000))).unwrap_err();
+    assert_eq!((err.line, err.column), (1, 4_001), "{err}");
+    let err = parse_formula(&vec!["them(me)"; 200_000].join(" & ")).unwrap_err();
+    assert!(err.message.contains("longer than"), "{err}");
+    // Within the limits, long formulas still parse.
+    assert!(parse_formula(&format!("{}them(me)", "!".repeat(150))).is_ok());
+    assert!(parse_formula(&vec!["them(me)"; 500].join(" & ")).is_ok());
+}
