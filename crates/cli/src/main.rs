@@ -213,6 +213,55 @@ pub(crate) fn input_error(message: String) -> anyhow::Error {
     anyhow::Error::new(InputError(message))
 }
 
+/// Check, before any work and without writing anything that stays, that `dir` (given by `flag`) is
+/// or can become a writable folder: no file in the way, not under a file, not in a read-only place.
+/// Exit code 2.
+pub(crate) fn check_out_dir(flag: &str, dir: &Path) -> Result<()> {
+    let bad = |why: String| input_error(format!("{flag} {}: {why}", dir.display()));
+    // The nearest part of the path that exists must be a folder we can write in.
+    let mut existing = dir;
+    while !existing.exists() {
+        existing = match existing.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+    }
+    if !existing.is_dir() {
+        return Err(bad(if existing == dir {
+            "exists and is not a folder".into()
+        } else {
+            format!("{} is a file, not a folder", existing.display())
+        }));
+    }
+    let probe = existing.join(format!(".cruxlab-write-check-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| bad(format!("cannot write in {}: {e}", existing.display())))
+}
+
+/// Check, before any work, that a file can be written at `path` (given by `flag`): not a folder,
+/// and its folder exists. Exit code 2.
+pub(crate) fn check_out_file(flag: &str, path: &Path) -> Result<()> {
+    if path.is_dir() {
+        return Err(input_error(format!(
+            "{flag} {}: is a folder",
+            path.display()
+        )));
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(input_error(format!(
+            "{flag} {}: {} is not an existing folder",
+            path.display(),
+            parent.display()
+        )));
+    }
+    Ok(())
+}
+
 fn dispatch(cli: Cli) -> Result<()> {
     if let Some(threads) = cli.threads {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -263,6 +312,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                 if config.quick { "-quick" } else { "" }
             );
             let out = out.unwrap_or_else(|| PathBuf::from(default_out));
+            check_out_dir("--out", &out)?;
             let opts = RunOptions {
                 out: out.clone(),
                 shard,
@@ -295,6 +345,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                     if config.quick { "-quick" } else { "" }
                 ))
             });
+            check_out_dir("--out", &out)?;
             let opts = RunOptions {
                 out: out.clone(),
                 shard,
@@ -325,6 +376,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                 seeds: config.seeds,
             })?;
             let out = out.unwrap_or_else(|| PathBuf::from(format!("runs/{}-sensitivity", e.id())));
+            check_out_dir("--out", &out)?;
             let opts = RunOptions {
                 out: out.clone(),
                 shard: None,
@@ -379,6 +431,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                     "runs/suite"
                 })
             });
+            check_out_dir("--out", &out)?;
             let mut finished = Vec::new();
             for e in &experiments {
                 let resolved = e.resolve(&Overrides {
@@ -420,6 +473,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         }
         Command::Merge { dirs, out } => {
             let out = out.unwrap_or_else(|| dirs[0].clone());
+            check_out_dir("--out", &out)?;
             let results = cruxlab_core::merge(&experiments, &dirs, &out)?;
             report_outcome(
                 &results.experiment.clone(),
@@ -428,6 +482,9 @@ fn dispatch(cli: Cli) -> Result<()> {
             );
         }
         Command::Render { source, png, cue } => {
+            if let Some(path) = &png {
+                check_out_file("--png", path)?;
+            }
             let level = load_level(source)?;
             match png {
                 Some(path) => {
@@ -453,6 +510,9 @@ fn dispatch(cli: Cli) -> Result<()> {
             rederive,
             png,
         } => {
+            if let Some(path) = &png {
+                check_out_file("--png", path)?;
+            }
             let level = load_level(source)?;
             trace(
                 &level,

@@ -171,6 +171,9 @@ fn parse_quantity(text: &str) -> Result<f64, String> {
 // ---------------------------------------------------------------- fit
 
 fn fit(args: FitArgs) -> Result<()> {
+    if let Some(dir) = &args.out {
+        crate::check_out_dir("--out", dir)?;
+    }
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| input_error(format!("{}: {e}", args.file.display())))?;
     let columns = Columns {
@@ -355,6 +358,9 @@ fn predict(args: PredictArgs) -> Result<()> {
 }
 
 fn plan(args: PlanArgs) -> Result<()> {
+    if let Some(dir) = &args.out {
+        crate::check_out_dir("--out", dir)?;
+    }
     let chosen = choose_law(&args.law)?;
     let limited = limited_data(&chosen, args.unique_tokens)?;
     let plan = Plan::new(chosen.label, &chosen.law, &args.compute, limited.as_ref());

@@ -571,3 +571,30 @@ fn resource_limits_exit_2_before_anything_is_written() {
     args.extend_from_slice(TINY);
     assert!(cruxlab(&args).status.success());
 }
+
+#[test]
+fn impossible_output_paths_exit_2_before_any_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let under = file.join("sub");
+    for out in [&file, &under] {
+        let mut args = vec!["run", "retarget", "--out", out.to_str().unwrap()];
+        args.extend_from_slice(TINY);
+        let o = cruxlab(&args);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("--out"), "{}", stderr(&o));
+    }
+    let o = cruxlab(&["run", "retarget", "--quick", "--out", "/proc/cruxlab-run"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    for png in [tmp.path().to_str().unwrap(), under.to_str().unwrap()] {
+        let o = cruxlab(&["render", "--generate", "maze:9", "--png", png]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("--png"), "{}", stderr(&o));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "x",
+        "nothing written"
+    );
+}
