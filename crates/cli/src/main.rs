@@ -576,7 +576,14 @@ fn trace(
     let mut planner = agent.planner(level, target, budget);
     let derived_before = planner.compute().derivation;
     if let Some(new) = swap_to {
-        target = kind("swap-to", new)?;
+        let new_target = kind("swap-to", new)?;
+        if new_target == target {
+            return Err(input_error(format!(
+                "--swap-to {new}: must differ from the target ({})",
+                target.name()
+            )));
+        }
+        target = new_target;
         if rederive {
             planner.retarget_with(target, agent.derive(level, target));
         } else {

@@ -598,3 +598,43 @@ fn impossible_output_paths_exit_2_before_any_work() {
         "nothing written"
     );
 }
+
+#[test]
+fn a_shard_into_a_complete_run_and_a_swap_to_the_same_target_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = tmp.path().join("whole");
+    run_tiny(&whole, &[]);
+    let before = read(whole.join("run.json"));
+    let mut args = vec![
+        "run",
+        "retarget",
+        "--shard",
+        "1/2",
+        "--out",
+        whole.to_str().unwrap(),
+    ];
+    args.extend_from_slice(TINY);
+    let o = cruxlab(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("complete unsharded run"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        read(whole.join("run.json")),
+        before,
+        "the folder keeps its label"
+    );
+    let o = cruxlab(&[
+        "trace",
+        "--generate",
+        "maze:9",
+        "--target",
+        "cheese",
+        "--swap-to",
+        "cheese",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--swap-to"), "{}", stderr(&o));
+}

@@ -708,6 +708,20 @@ fn run_sweep<E: Experiment>(
     let started_at = Instant::now();
     let dir = opts.out.as_path();
     store::claim_folder(dir, config)?;
+    // A shard run must not relabel a folder that holds the complete, unsharded run.
+    let manifest_path = dir.join(store::MANIFEST_FILE);
+    if let Some(shard) = opts.shard
+        && manifest_path.is_file()
+    {
+        let manifest: Manifest = store::read_json(&manifest_path)?;
+        if manifest.complete && manifest.shard.is_none() {
+            return Err(UserError::Usage(format!(
+                "--shard {shard}: {} holds the complete unsharded run; give the shard its own --out",
+                dir.display()
+            ))
+            .into());
+        }
+    }
 
     // Resume: keep the stored units that read back; re-measure unreadable ones.
     let mut present = BTreeSet::new();
