@@ -204,6 +204,14 @@ fn fit(args: FitArgs) -> Result<()> {
         )));
     }
     let runs = drop_highest_losses(&all, args.drop_top);
+    let distinct = cruxlab_scaling::distinct_points(&runs);
+    if distinct < 6 {
+        return Err(input_error(format!(
+            "{}: {} runs at only {distinct} distinct (N, D) points; a fit of 5 parameters needs at least 6",
+            args.file.display(),
+            runs.len()
+        )));
+    }
     let objective = HuberObjective::new(&runs);
     let options = LbfgsOptions::default();
 

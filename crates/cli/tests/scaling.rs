@@ -247,6 +247,22 @@ fn bad_csv_exits_2_naming_file_line_and_column() {
         let path = write(tmp.path(), name, &text);
         assert_user_error(&cruxlab(&["scaling", "fit", &path]), needles);
     }
+    // Sixty identical rows are one point, not sixty runs; a header naming a column twice is
+    // ambiguous.
+    let same = write(
+        tmp.path(),
+        "same.csv",
+        &format!("N,D,loss\n{}", "1e9,2e10,3.1\n".repeat(60)),
+    );
+    assert_user_error(
+        &cruxlab(&["scaling", "fit", &same]),
+        &["same.csv", "60 runs at only 1 distinct (N, D) points"],
+    );
+    let twice = write(tmp.path(), "twice.csv", "N,D,N,loss\n1,2,3,4\n");
+    assert_user_error(
+        &cruxlab(&["scaling", "fit", &twice]),
+        &["twice.csv", "line 1", "'N' is named twice"],
+    );
     let few = write(tmp.path(), "few.csv", good);
     assert_user_error(
         &cruxlab(&["scaling", "fit", &few]),

@@ -55,7 +55,7 @@ pub use fit_file::{FitRecord, LawFile, LawFileError};
 pub use law::{LogParams, LossTerms, ParameterSet, Repetition, ScalingLaw};
 pub use lbfgs::LbfgsOptions;
 pub use objective::{HUBER_DELTA, HuberObjective};
-pub use observations::{Columns, DataError, Observation, TokenColumn, parse_csv};
+pub use observations::{Columns, DataError, Observation, TokenColumn, distinct_points, parse_csv};
 pub use optimal::{Allocation, ComputeOptimal, FLOPS_PER_PARAM_TOKEN};
 pub use planning::{LimitedData, Plan, Prediction, plan_figures};
 pub use report::{FitReport, ReportError, format_number};

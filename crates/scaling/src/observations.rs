@@ -45,6 +45,9 @@ pub enum DataError {
     Empty,
     #[error("no data rows after the header")]
     NoRows,
+    #[error("line 1 (header): column '{column}' is named twice")]
+    DuplicateColumn { column: String },
+
     #[error("line {line}: {message}")]
     Syntax { line: u64, message: String },
     #[error("line 1 (header): no column named '{column}' (columns: {available})")]
@@ -63,6 +66,17 @@ pub enum DataError {
     },
 }
 
+/// The number of distinct (N, D) points among `runs`: what a fit can tell apart.
+pub fn distinct_points(runs: &[Observation]) -> usize {
+    let mut points: Vec<(u64, u64)> = runs
+        .iter()
+        .map(|o| (o.n.to_bits(), o.d.to_bits()))
+        .collect();
+    points.sort_unstable();
+    points.dedup();
+    points.len()
+}
+
 /// Parse CSV `text` (with a header line) into observations.
 pub fn parse_csv(text: &str, columns: &Columns) -> Result<Vec<Observation>, DataError> {
     if text.trim().is_empty() {
@@ -79,6 +93,13 @@ pub fn parse_csv(text: &str, columns: &Columns) -> Result<Vec<Observation>, Data
         .iter()
         .map(str::to_owned)
         .collect::<Vec<_>>();
+    if let Some((_, h)) = header
+        .iter()
+        .enumerate()
+        .find(|(i, h)| header[..*i].contains(h))
+    {
+        return Err(DataError::DuplicateColumn { column: h.clone() });
+    }
     let find = |name: &str| {
         header
             .iter()
