@@ -608,7 +608,12 @@ fn trace(
             "not reached"
         },
         episode.steps,
-        episode.optimal,
+        // The episode marks an unreachable target with the largest distance.
+        if episode.optimal == u32::MAX {
+            "unreachable: no path".to_owned()
+        } else {
+            episode.optimal.to_string()
+        },
         episode.spl(),
         episode.expansions,
         episode.decisions,

@@ -637,4 +637,14 @@ fn a_shard_into_a_complete_run_and_a_swap_to_the_same_target_exit_2() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--swap-to"), "{}", stderr(&o));
+    // A walled-off target is said to be unreachable, not given a sentinel distance.
+    let walled = tmp.path().join("walled.txt");
+    std::fs::write(&walled, "#####\n#A#D#\n#####\n").unwrap();
+    let o = cruxlab(&["trace", walled.to_str().unwrap(), "--budget", "4"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("unreachable") && !out.contains("4294967295"),
+        "{out}"
+    );
 }
