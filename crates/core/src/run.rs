@@ -446,6 +446,50 @@ fn prepare<E: Experiment>(
     Ok(())
 }
 
+/// Check an experiment's declarations as `run` and `audit` would, without running anything: under
+/// both default configs and under every control of the quick config (resolved as `cruxlab audit`
+/// resolves it) the metrics, claims, plots and conditions pass the framework's checks; every claim
+/// declares a control; and each control's config still declares the claims that name it. Returns
+/// the quick config's claim ids.
+pub fn check_claims(e: &dyn DynExperiment) -> Result<Vec<String>, String> {
+    let resolve = |quick| {
+        e.resolve(&Overrides {
+            quick,
+            ..Overrides::default()
+        })
+        .map_err(|err| format!("{}: the defaults do not resolve: {err}", e.id()))
+    };
+    let full = e.claims(&resolve(false)?).map_err(|err| err.to_string())?;
+    let quick = resolve(true)?;
+    let claims = e.claims(&quick).map_err(|err| err.to_string())?;
+    if let Some(c) = full.iter().chain(&claims).find(|c| c.controls.is_empty()) {
+        return Err(format!("{}: claim {} declares no control", e.id(), c.id));
+    }
+    for sets in control_sets(&claims) {
+        let controlled = e
+            .resolve_over(&quick, &sets)
+            .map_err(|err| format!("{}: control {sets:?} does not resolve: {err}", e.id()))?;
+        let declared: Vec<String> = e
+            .claims(&controlled)
+            .map_err(|err| format!("{}: under control {sets:?}: {err}", e.id()))?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        if let Some(c) = claims
+            .iter()
+            .filter(|c| c.controls.iter().any(|k| k.set == sets))
+            .find(|c| !declared.contains(&c.id))
+        {
+            return Err(format!(
+                "{}: claim {} is not declared under its control {sets:?}",
+                e.id(),
+                c.id
+            ));
+        }
+    }
+    Ok(claims.into_iter().map(|c| c.id).collect())
+}
+
 /// Measure one unit outside a sweep, building the artifacts it reads in memory (for tests and
 /// callers that want one number, not a run folder).
 pub fn measure_unit<E: Experiment>(

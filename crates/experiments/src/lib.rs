@@ -27,3 +27,14 @@ pub fn registry() -> Vec<Box<dyn DynExperiment>> {
         erase(scaling::Scaling),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_experiment_declares_checked_claims_each_with_a_control() {
+        for e in super::registry() {
+            let ids = cruxlab_core::check_claims(e.as_ref()).unwrap_or_else(|err| panic!("{err}"));
+            assert!(!ids.is_empty(), "{} declares no claim", e.id());
+        }
+    }
+}

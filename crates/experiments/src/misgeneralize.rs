@@ -473,7 +473,7 @@ mod tests {
 
     #[test]
     fn claims_check_under_both_configs_and_every_control() {
-        let ids = crate::learned::check_claims(cruxlab_core::erase(Misgeneralize));
+        let ids = cruxlab_core::check_claims(cruxlab_core::erase(Misgeneralize).as_ref()).unwrap();
         assert_eq!(
             ids,
             [

@@ -691,7 +691,8 @@ mod tests {
 
     #[test]
     fn claims_check_under_both_configs_and_every_control() {
-        let ids = crate::learned::check_claims(cruxlab_core::erase(RetargetLearned));
+        let ids =
+            cruxlab_core::check_claims(cruxlab_core::erase(RetargetLearned).as_ref()).unwrap();
         assert_eq!(
             ids,
             [

@@ -504,53 +504,6 @@ pub fn curve_success(curve: &[CurvePoint], from: f64, to: f64) -> f64 {
     mean(&xs)
 }
 
-/// Test helper for the learned experiments' claims: under both default configs, and under every
-/// control of the quick config (resolved as `cruxlab audit` resolves it), the declarations pass the
-/// framework's checks (metrics, claims, plots, conditions); every claim has a control; and each
-/// control's run still declares the claims that name it. Returns the quick config's claim ids.
-#[cfg(test)]
-pub(crate) fn check_claims(e: Box<dyn cruxlab_core::DynExperiment>) -> Vec<String> {
-    use cruxlab_core::Overrides;
-    let resolve = |quick| {
-        e.resolve(&Overrides {
-            quick,
-            ..Overrides::default()
-        })
-        .expect("the defaults resolve")
-    };
-    let full = e
-        .claims(&resolve(false))
-        .expect("full-config declarations check");
-    assert!(!full.is_empty());
-    let quick = resolve(true);
-    let claims = e.claims(&quick).expect("quick-config declarations check");
-    for claim in full.iter().chain(&claims) {
-        assert!(!claim.controls.is_empty(), "{} has no control", claim.id);
-    }
-    for sets in cruxlab_core::control_sets(&claims) {
-        let controlled = e
-            .resolve_over(&quick, &sets)
-            .unwrap_or_else(|err| panic!("control {sets:?} does not resolve: {err}"));
-        let declared: Vec<String> = e
-            .claims(&controlled)
-            .unwrap_or_else(|err| panic!("under {sets:?}: {err}"))
-            .into_iter()
-            .map(|c| c.id)
-            .collect();
-        for claim in claims
-            .iter()
-            .filter(|c| c.controls.iter().any(|k| k.set == sets))
-        {
-            assert!(
-                declared.contains(&claim.id),
-                "claim {} is not declared under its control {sets:?}",
-                claim.id
-            );
-        }
-    }
-    claims.into_iter().map(|c| c.id).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
