@@ -490,6 +490,45 @@ pub fn check_claims(e: &dyn DynExperiment) -> Result<Vec<String>, String> {
     Ok(claims.into_iter().map(|c| c.id).collect())
 }
 
+/// The conditions as the flat JSON maps results and claims read.
+fn condition_maps<E: Experiment>(
+    e: &E,
+    conditions: &[E::Condition],
+) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, Error> {
+    conditions
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match serde_json::to_value(c) {
+            Ok(serde_json::Value::Object(map)) => Ok(map),
+            Ok(other) => Err(format!("condition {i} is not a JSON object: {other}")),
+            Err(err) => Err(format!("condition {i} does not serialize: {err}")),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|message| Error::Contract {
+            experiment: e.id().to_owned(),
+            message,
+        })
+}
+
+/// The claim ids a typed `config` declares, once its declarations pass the checks `run` makes
+/// (metrics, claims, plots, conditions) and every claim declares a control.
+pub fn checked_claims<E: Experiment>(e: &E, config: &E::Config) -> Result<Vec<String>, String> {
+    let conditions = condition_maps(e, &e.conditions(config)).map_err(|err| err.to_string())?;
+    let claims = e.claims(config);
+    check_declarations(
+        e.id(),
+        &e.metrics(config),
+        &claims,
+        &e.plots(config),
+        &conditions,
+    )
+    .map_err(|err| err.to_string())?;
+    if let Some(c) = claims.iter().find(|c| c.controls.is_empty()) {
+        return Err(format!("{}: claim {} declares no control", e.id(), c.id));
+    }
+    Ok(claims.into_iter().map(|c| c.id).collect())
+}
+
 /// Measure one unit outside a sweep, building the artifacts it reads in memory (for tests and
 /// callers that want one number, not a run folder).
 pub fn measure_unit<E: Experiment>(
@@ -555,19 +594,7 @@ impl<'a, E: Experiment> Sweep<'a, E> {
         }
         let config = config::typed(e, &resolved.table, &resolved.origins)?;
         let conditions = e.conditions(&config);
-        let condition_json = conditions
-            .iter()
-            .enumerate()
-            .map(|(i, c)| match serde_json::to_value(c) {
-                Ok(serde_json::Value::Object(map)) => Ok(map),
-                Ok(other) => Err(format!("condition {i} is not a JSON object: {other}")),
-                Err(err) => Err(format!("condition {i} does not serialize: {err}")),
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|message| Error::Contract {
-                experiment: e.id().to_owned(),
-                message,
-            })?;
+        let condition_json = condition_maps(e, &conditions)?;
         let seeds = match resolved.table.get("seeds") {
             Some(toml::Value::Integer(n)) if *n >= 1 => *n as u64,
             _ => {

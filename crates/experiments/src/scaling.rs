@@ -800,38 +800,9 @@ the t-interval shown around their mean is the Monte Carlo error of those bounds.
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{Map, Value};
-
-    fn conditions(config: &Config) -> Vec<Map<String, Value>> {
-        Scaling
-            .conditions(config)
-            .iter()
-            .map(|c| match serde_json::to_value(c).unwrap() {
-                Value::Object(m) => m,
-                other => panic!("a condition serialises to an object, not {other}"),
-            })
-            .collect()
-    }
-
-    /// Every claim is well formed over the declared metrics and the swept conditions, declares a
-    /// control and shows a plot that is drawn; returns the ids.
+    /// The claim ids `config` declares, after the framework's checks.
     fn check_claims(config: &Config) -> Vec<String> {
-        let metrics = Scaling.metrics(config);
-        let names: Vec<&str> = metrics.iter().map(String::as_str).collect();
-        let conditions = conditions(config);
-        let plots: Vec<String> = Scaling.plots(config).into_iter().map(|p| p.file).collect();
-        let claims = Scaling.claims(config);
-        for claim in &claims {
-            cruxlab_core::claim::check(claim, &names, &conditions).unwrap();
-            assert!(
-                !claim.controls.is_empty(),
-                "{} declares no control",
-                claim.id
-            );
-            let plot = claim.plot.as_ref().unwrap();
-            assert!(plots.contains(plot), "{} shows a plot not drawn", claim.id);
-        }
-        claims.into_iter().map(|c| c.id).collect()
+        cruxlab_core::checked_claims(&Scaling, config).unwrap_or_else(|err| panic!("{err}"))
     }
 
     /// A config whose data file exists (its content is not read before a fit is measured), so the
