@@ -164,6 +164,17 @@ struct LevelArgs {
     seed: u64,
 }
 
+impl ConfigArgs {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            quick: self.quick,
+            file: self.config.clone(),
+            sets: self.sets.clone(),
+            seeds: self.seeds,
+        }
+    }
+}
+
 #[derive(clap::Args)]
 struct ConfigArgs {
     /// A TOML file overriding the defaults (unknown keys are errors).
@@ -274,6 +285,15 @@ fn dispatch(cli: Cli) -> Result<()> {
     }
     let experiments = cruxlab_experiments::registry();
     let progress = std::io::stderr().is_terminal();
+    let run_options = |out: PathBuf, shard: Option<Shard>| RunOptions {
+        out,
+        shard,
+        progress,
+        threads: cli.threads,
+        stop_after: None,
+        max_units: cli.max_units,
+        artifacts: None,
+    };
     match cli.command {
         Command::List => {
             let width = experiments.iter().map(|e| e.id().len()).max().unwrap_or(0);
@@ -300,12 +320,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         } => {
             let e = cruxlab_core::find(&experiments, &experiment)?;
             let shard = shard.map(|s| s.parse::<Shard>()).transpose()?;
-            let resolved = e.resolve(&Overrides {
-                quick: config.quick,
-                file: config.config,
-                sets: config.sets,
-                seeds: config.seeds,
-            })?;
+            let resolved = e.resolve(&config.overrides())?;
             let default_out = format!(
                 "runs/{}{}",
                 e.id(),
@@ -313,15 +328,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             );
             let out = out.unwrap_or_else(|| PathBuf::from(default_out));
             check_out_dir("--out", &out)?;
-            let opts = RunOptions {
-                out: out.clone(),
-                shard,
-                progress,
-                threads: cli.threads,
-                stop_after: None,
-                max_units: cli.max_units,
-                artifacts: None,
-            };
+            let opts = run_options(out.clone(), shard);
             report_outcome(e.id(), &out, e.run(&resolved, &opts)?);
         }
         Command::Audit {
@@ -332,12 +339,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         } => {
             let e = cruxlab_core::find(&experiments, &experiment)?;
             let shard = shard.map(|s| s.parse::<Shard>()).transpose()?;
-            let resolved = e.resolve(&Overrides {
-                quick: config.quick,
-                file: config.config,
-                sets: config.sets,
-                seeds: config.seeds,
-            })?;
+            let resolved = e.resolve(&config.overrides())?;
             let out = out.unwrap_or_else(|| {
                 PathBuf::from(format!(
                     "runs/{}{}-audit",
@@ -346,15 +348,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                 ))
             });
             check_out_dir("--out", &out)?;
-            let opts = RunOptions {
-                out: out.clone(),
-                shard,
-                progress,
-                threads: cli.threads,
-                stop_after: None,
-                max_units: cli.max_units,
-                artifacts: None,
-            };
+            let opts = run_options(out.clone(), shard);
             report_outcome(e.id(), &out, e.audit(&resolved, &opts)?);
         }
         Command::Sensitivity {
@@ -369,22 +363,12 @@ fn dispatch(cli: Cli) -> Result<()> {
                 .iter()
                 .map(|v| cruxlab_core::sensitivity::Vary::parse(v))
                 .collect::<Result<Vec<_>, _>>()?;
-            let resolved = e.resolve(&Overrides {
-                quick: config.quick,
-                file: config.config,
-                sets: config.sets,
-                seeds: config.seeds,
-            })?;
+            let resolved = e.resolve(&config.overrides())?;
             let out = out.unwrap_or_else(|| PathBuf::from(format!("runs/{}-sensitivity", e.id())));
             check_out_dir("--out", &out)?;
             let opts = RunOptions {
-                out: out.clone(),
-                shard: None,
                 progress: false,
-                threads: cli.threads,
-                stop_after: None,
-                max_units: cli.max_units,
-                artifacts: None,
+                ..run_options(out.clone(), None)
             };
             if let Some(analysis) =
                 cruxlab_core::sensitivity::run(e, &resolved, &vary, samples, &opts)?
@@ -440,15 +424,10 @@ fn dispatch(cli: Cli) -> Result<()> {
                 })?;
                 let dir = out.join(e.id());
                 let opts = RunOptions {
-                    out: dir.clone(),
-                    shard: None,
-                    progress,
-                    threads: cli.threads,
-                    stop_after: None,
-                    max_units: cli.max_units,
                     // One cache for the whole suite: experiments that train the same policy
                     // share it.
                     artifacts: Some(out.join("artifacts")),
+                    ..run_options(dir.clone(), None)
                 };
                 eprintln!(
                     "{} {} ...",
