@@ -21,7 +21,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use cruxlab_grid::{Action, DistanceField, Level, ObjectKind, Pos};
+use cruxlab_grid::{Action, Level, ObjectKind, Pos};
 
 use crate::heuristic::{Derived, Heuristic};
 use crate::policy::{Compute, Policy, View};
@@ -42,6 +42,8 @@ pub struct Planner {
     search: SearchScratch,
     /// Expansions per cell, when tracing (see [`Planner::trace_expansions`]).
     heat: Option<Vec<u32>>,
+    /// Carry learned estimates from one episode to the next (learning over trials).
+    keep_learning: bool,
 }
 
 /// What one bounded search found.
@@ -72,6 +74,7 @@ impl Planner {
             plan: Vec::new(),
             search: SearchScratch::default(),
             heat: None,
+            keep_learning: false,
         };
         planner.compute.derivation = derived.cost;
         planner
@@ -126,13 +129,26 @@ impl Planner {
         self.plan.clear();
     }
 
+    /// With `keep` set, a new episode (`reset`) forgets only the current plan and keeps the
+    /// estimates learned so far, so that repeated trials toward one target keep improving them
+    /// (Korf 1990). Retargeting still forgets them.
+    pub fn keep_learning(&mut self, keep: bool) {
+        self.keep_learning = keep;
+    }
+
+    /// Every cell's current estimate, row-major: the learned one where there is one, else the
+    /// heuristic's.
+    pub fn learned_values(&self, level: &Level) -> Vec<u32> {
+        (0..level.cells())
+            .map(|i| match self.learned.get(i) {
+                Some(&l) if l != UNSET => l,
+                _ => self.heuristic.estimate(level.pos(i)),
+            })
+            .collect()
+    }
+
     /// One bounded A* search from `start` (exposed for tests and for inspecting the plan).
-    pub fn search(
-        &mut self,
-        level: &Level,
-        cue: &DistanceField,
-        start: Pos,
-    ) -> (SearchOutcome, u64) {
+    pub fn search(&mut self, level: &Level, start: Pos) -> (SearchOutcome, u64) {
         if self.learned.len() != level.cells() {
             self.learned = vec![UNSET; level.cells()];
         }
@@ -141,7 +157,7 @@ impl Planner {
             if l != UNSET {
                 l
             } else {
-                self.heuristic.estimate(p, cue)
+                self.heuristic.estimate(p)
             }
         };
         let s = &mut self.search;
@@ -198,7 +214,7 @@ impl Planner {
 
     /// After an exhausted search: raise the estimate of every expanded cell to its distance through
     /// expanded cells to the frontier plus that frontier cell's estimate (LSS-LRTA*'s update).
-    fn learn(&mut self, level: &Level, cue: &DistanceField) {
+    fn learn(&mut self, level: &Level) {
         let s = &mut self.search;
         let mut sweep: BinaryHeap<Reverse<(u32, u32)>> = BinaryHeap::new();
         for &Reverse((f, Reverse(g), i)) in s.heap.iter() {
@@ -225,7 +241,7 @@ impl Planner {
             let new = s.g[c as usize];
             if new != UNSET {
                 let old = match self.learned[c as usize] {
-                    UNSET => self.heuristic.estimate(level.pos(c as usize), cue),
+                    UNSET => self.heuristic.estimate(level.pos(c as usize)),
                     l => l,
                 };
                 self.learned[c as usize] = old.max(new);
@@ -250,7 +266,7 @@ impl Policy for Planner {
             }
             self.plan.clear();
         }
-        let (outcome, expansions) = self.search(view.level, view.cue, here);
+        let (outcome, expansions) = self.search(view.level, here);
         self.compute.expansions += expansions;
         self.compute.peak = self.compute.peak.max(expansions);
         let step = match outcome {
@@ -261,7 +277,7 @@ impl Policy for Planner {
                 step
             }
             SearchOutcome::Exhausted { mut path, .. } => {
-                self.learn(view.level, view.cue);
+                self.learn(view.level);
                 path.reverse();
                 let step = path.pop();
                 self.plan = path;
@@ -278,7 +294,11 @@ impl Policy for Planner {
     }
 
     fn reset(&mut self) {
-        self.forget_episode();
+        if self.keep_learning {
+            self.plan.clear();
+        } else {
+            self.forget_episode();
+        }
     }
 }
 
@@ -368,13 +388,12 @@ mod tests {
     #[test]
     fn unbounded_search_finds_the_shortest_path() {
         let level = Level::parse(CORRIDOR).unwrap();
-        let cue = DistanceField::from_sources(&level, level.positions_of(ObjectKind::Diamond));
         for h in [
             Heuristic::Blind,
             Heuristic::relaxed(&level, ObjectKind::Cheese).heuristic,
         ] {
             let mut p = Planner::new(ObjectKind::Cheese, derived(h), None);
-            let (out, _) = p.search(&level, &cue, level.agent());
+            let (out, _) = p.search(&level, level.agent());
             match out {
                 SearchOutcome::Found { path } => {
                     assert_eq!(path.len(), 6);
@@ -388,15 +407,14 @@ mod tests {
     #[test]
     fn relaxed_heuristic_expands_fewer_cells_than_blind_search() {
         let level = Level::parse(CORRIDOR).unwrap();
-        let cue = DistanceField::from_sources(&level, []);
         let mut blind = Planner::new(ObjectKind::Cheese, derived(Heuristic::Blind), None);
         let mut relaxed = Planner::new(
             ObjectKind::Cheese,
             Heuristic::relaxed(&level, ObjectKind::Cheese),
             None,
         );
-        let (_, eb) = blind.search(&level, &cue, level.agent());
-        let (_, er) = relaxed.search(&level, &cue, level.agent());
+        let (_, eb) = blind.search(&level, level.agent());
+        let (_, er) = relaxed.search(&level, level.agent());
         assert!(er < eb, "relaxed {er} vs blind {eb}");
         // A perfect heuristic expands only the cells on the path before the goal.
         let mut exact = Planner::new(
@@ -404,16 +422,15 @@ mod tests {
             Heuristic::field(&level, ObjectKind::Cheese),
             None,
         );
-        let (_, ee) = exact.search(&level, &cue, level.agent());
+        let (_, ee) = exact.search(&level, level.agent());
         assert_eq!(ee, 6);
     }
 
     #[test]
     fn exhausted_budget_reports_the_best_frontier() {
         let level = Level::parse(CORRIDOR).unwrap();
-        let cue = DistanceField::from_sources(&level, []);
         let mut p = Planner::new(ObjectKind::Cheese, derived(Heuristic::Blind), Some(1));
-        let (out, e) = p.search(&level, &cue, level.agent());
+        let (out, e) = p.search(&level, level.agent());
         assert_eq!(e, 1);
         // Two neighbours at g = 1, h = 0: the lower cell index (1,2) wins the tie.
         assert_eq!(

@@ -44,3 +44,47 @@ pub trait Policy {
     /// Forget per-episode state before a new episode.
     fn reset(&mut self);
 }
+
+/// The number of episodes after which a heuristic that costs `build` to construct and `search` per
+/// episode has spent less in total than a reference costing `reference_build` and
+/// `reference_search`: the smallest K >= 1 with `build + K search < reference_build + K
+/// reference_search`. `None` when no K does (the heuristic saves nothing per episode and is not
+/// already ahead, or it costs more per episode, so amortising only widens the gap).
+pub fn break_even(
+    build: f64,
+    search: f64,
+    reference_build: f64,
+    reference_search: f64,
+) -> Option<f64> {
+    let saving = reference_search - search;
+    let head_start = build - reference_build;
+    if saving > 0.0 {
+        // K > head_start / saving.
+        Some((head_start / saving).floor().max(0.0) + 1.0)
+    } else if saving == 0.0 && head_start < 0.0 {
+        Some(1.0)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::break_even;
+
+    #[test]
+    fn break_even_by_hand() {
+        // A field of 100 expansions that saves 30 per episode: 100 + 3 x 10 = 130 = 0 + 3 x 40 ties,
+        // so 4 episodes are needed (140 < 160).
+        assert_eq!(break_even(100.0, 10.0, 0.0, 40.0), Some(4.0));
+        // 101 needs 4 too (101 + 40 = 141 < 160); 89 needs 3 (119 < 120).
+        assert_eq!(break_even(101.0, 10.0, 0.0, 40.0), Some(4.0));
+        assert_eq!(break_even(89.0, 10.0, 0.0, 40.0), Some(3.0));
+        // Cheaper to build and to run: the first episode.
+        assert_eq!(break_even(0.0, 10.0, 5.0, 40.0), Some(1.0));
+        assert_eq!(break_even(0.0, 40.0, 5.0, 40.0), Some(1.0));
+        // Costlier per episode: ahead at first perhaps, but amortising never makes it cheaper.
+        assert_eq!(break_even(0.0, 50.0, 5.0, 40.0), None);
+        assert_eq!(break_even(10.0, 40.0, 5.0, 40.0), None);
+    }
+}

@@ -1,5 +1,7 @@
-//! Planner invariants on generated levels: unbounded A* and breadth-first search return optimal paths;
-//! budgeted planners never exceed their budget and still reach the goal (LRTA* completeness).
+//! Planner invariants on generated levels: every admissible heuristic (relaxed, ALT, a cue of
+//! limited radius, a learned table) never overestimates, and unbounded planners holding one return
+//! optimal paths; budgeted planners never exceed their budget and still reach the goal (LRTA*
+//! completeness), noisy heuristics included.
 
 use cruxlab_agents::roster::AgentKind;
 use cruxlab_agents::{Policy, SearchOutcome, play};
@@ -14,6 +16,22 @@ fn spec() -> impl Strategy<Value = LevelSpec> {
             density
         }),
     ]
+}
+
+/// Agents of every family, the noisy cue last (index 7): the others are admissible.
+const AGENTS: [&str; 8] = [
+    "bfs",
+    "astar",
+    "alt1",
+    "alt4",
+    "cue",
+    "cue-r3",
+    "table6",
+    "cue-r5-n2",
+];
+
+fn agent(i: usize) -> AgentKind {
+    AGENTS[i].parse().unwrap()
 }
 
 /// Steps to the target under the engine's rules, if reached within `limit` steps.
@@ -31,14 +49,40 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
 
     #[test]
-    fn unbounded_planners_find_optimal_paths(spec in spec(), seed in 0u64..1000, agent in 0usize..3, swap in any::<bool>()) {
+    fn admissible_heuristics_never_overestimate(spec in spec(), seed in 0u64..1000, agent_i in 0usize..7, swap in any::<bool>()) {
         let level = spec.generate(seed);
-        let agent = AgentKind::ALL[agent];
+        let agent = agent(agent_i);
+        prop_assert!(agent.admissible());
+        let target = if swap { ObjectKind::Cheese } else { ObjectKind::Diamond };
+        let truth = DistanceField::from_sources(&level, level.positions_of(target));
+        let derived = agent.derive(&level, target);
+        for i in 0..level.cells() {
+            let p = level.pos(i);
+            if let Some(t) = truth.get(p) {
+                let h = derived.heuristic.estimate(p);
+                prop_assert!(h <= t, "{} at {}: {} > {}", agent, p, h, t);
+            }
+        }
+        // Re-derived for the other target, it bounds that target's distance instead.
+        let other = if swap { ObjectKind::Diamond } else { ObjectKind::Cheese };
+        let truth = DistanceField::from_sources(&level, level.positions_of(other));
+        let again = agent.rederive(&derived.heuristic, &level, other);
+        for i in 0..level.cells() {
+            let p = level.pos(i);
+            if let Some(t) = truth.get(p) {
+                prop_assert!(again.heuristic.estimate(p) <= t);
+            }
+        }
+    }
+
+    #[test]
+    fn unbounded_planners_find_optimal_paths(spec in spec(), seed in 0u64..1000, agent_i in 0usize..7, swap in any::<bool>()) {
+        let level = spec.generate(seed);
+        let agent = agent(agent_i);
         let target = if swap { ObjectKind::Cheese } else { ObjectKind::Diamond };
         let optimal = DistanceField::from_sources(&level, level.positions_of(target)).get(level.agent()).unwrap();
-        let cue = DistanceField::from_sources(&level, level.positions_of(ObjectKind::CUE_SOURCE));
         let mut planner = agent.planner(&level, target, None);
-        let (outcome, _) = planner.search(&level, &cue, level.agent());
+        let (outcome, _) = planner.search(&level, level.agent());
         match outcome {
             SearchOutcome::Found { path } => {
                 prop_assert_eq!(path.len() as u32, optimal);
@@ -58,9 +102,9 @@ proptest! {
     }
 
     #[test]
-    fn budgeted_planners_respect_the_budget_and_arrive(spec in spec(), seed in 0u64..1000, agent in 0usize..3, budget in 1u64..12) {
+    fn budgeted_planners_respect_the_budget_and_arrive(spec in spec(), seed in 0u64..1000, agent_i in 0usize..8, budget in 1u64..12) {
         let level = spec.generate(seed);
-        let agent = AgentKind::ALL[agent];
+        let agent = agent(agent_i);
         // Swapped target with a stale heuristic: the hardest case for completeness.
         let mut planner = agent.planner(&level, ObjectKind::Diamond, Some(budget));
         planner.retarget(ObjectKind::Cheese);

@@ -45,7 +45,11 @@ fn matchups(agents: Option<PathBuf>, json: bool) -> anyhow::Result<()> {
             .extend_from_text(&text)
             .map_err(|e| crate::input_error(format!("agents file {}: {e}", path.display())))?;
     }
-    let table = roster.table().map_err(|e| {
+    let pairs = (roster.names().len() as u64).pow(2);
+    let bar = cruxlab_core::progress::bar("matchups", pairs, 0, "pairs", true);
+    let table = roster.table_observed(|| bar.inc(1));
+    bar.finish_and_clear();
+    let table = table.map_err(|e| {
         let source = agents
             .as_ref()
             .map_or(String::new(), |p| format!(" (agents from {})", p.display()));

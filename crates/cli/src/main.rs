@@ -1,6 +1,7 @@
 //! The `cruxlab` command: parse the arguments, dispatch to the library crates, print. No science here.
 
 mod bargain;
+mod safety;
 mod scaling;
 
 use std::io::IsTerminal;
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use cruxlab_agents::{AgentKind, play};
-use cruxlab_core::{Overrides, RunOptions, RunOutcome, Shard};
+use cruxlab_core::{DynExperiment, Overrides, ResolvedConfig, RunOptions, RunOutcome, Shard};
 use cruxlab_grid::{Level, LevelSpec, ObjectKind};
 
 /// Training allocates and frees megabyte tensors at every op; mimalloc reuses those blocks where
@@ -125,7 +126,7 @@ enum Command {
     Trace {
         #[command(flatten)]
         source: LevelArgs,
-        /// The planner: bfs, astar or cue.
+        /// The planner: bfs, astar, altK (alt4), cue, cue-rR-nA (cue-r4, cue-n2) or tableT (table64).
         #[arg(long, default_value = "astar")]
         agent: String,
         /// Per-decision expansion budget (default: unbounded).
@@ -148,6 +149,8 @@ enum Command {
     Scaling(scaling::ScalingArgs),
     /// Open-source game theory and bargaining: modal-agent matchups and more.
     Bargain(bargain::BargainArgs),
+    /// Replay actions in a safety gridworld: reward, hidden performance, how the episode ended.
+    Play(safety::PlayArgs),
 }
 
 /// Where a level comes from: a file, or a generator and a seed.
@@ -193,7 +196,12 @@ struct ConfigArgs {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        // Warnings (a unit file measured again, a plot point left out) show unless RUST_LOG
+        // says otherwise.
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -270,7 +278,27 @@ pub(crate) fn check_out_file(flag: &str, path: &Path) -> Result<()> {
             parent.display()
         )));
     }
-    Ok(())
+    // A folder that exists but takes no files (/proc, a read-only mount).
+    let probe = parent.join(format!(".cruxlab-write-check-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| {
+            input_error(format!(
+                "{flag} {}: cannot write in {}: {e}",
+                path.display(),
+                parent.display()
+            ))
+        })
+}
+
+/// Resolve an experiment's config and say on stderr what the user must know before trusting the
+/// run (the experiment's warnings: reference data not on this machine, say).
+fn resolve(e: &dyn DynExperiment, overrides: &Overrides) -> Result<ResolvedConfig> {
+    let resolved = e.resolve(overrides)?;
+    for warning in e.warnings(&resolved)? {
+        eprintln!("warning: {}: {warning}", e.id());
+    }
+    Ok(resolved)
 }
 
 fn dispatch(cli: Cli) -> Result<()> {
@@ -320,7 +348,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         } => {
             let e = cruxlab_core::find(&experiments, &experiment)?;
             let shard = shard.map(|s| s.parse::<Shard>()).transpose()?;
-            let resolved = e.resolve(&config.overrides())?;
+            let resolved = resolve(e, &config.overrides())?;
             let default_out = format!(
                 "runs/{}{}",
                 e.id(),
@@ -339,7 +367,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         } => {
             let e = cruxlab_core::find(&experiments, &experiment)?;
             let shard = shard.map(|s| s.parse::<Shard>()).transpose()?;
-            let resolved = e.resolve(&config.overrides())?;
+            let resolved = resolve(e, &config.overrides())?;
             let out = out.unwrap_or_else(|| {
                 PathBuf::from(format!(
                     "runs/{}{}-audit",
@@ -363,13 +391,10 @@ fn dispatch(cli: Cli) -> Result<()> {
                 .iter()
                 .map(|v| cruxlab_core::sensitivity::Vary::parse(v))
                 .collect::<Result<Vec<_>, _>>()?;
-            let resolved = e.resolve(&config.overrides())?;
+            let resolved = resolve(e, &config.overrides())?;
             let out = out.unwrap_or_else(|| PathBuf::from(format!("runs/{}-sensitivity", e.id())));
             check_out_dir("--out", &out)?;
-            let opts = RunOptions {
-                progress: false,
-                ..run_options(out.clone(), None)
-            };
+            let opts = run_options(out.clone(), None);
             if let Some(analysis) =
                 cruxlab_core::sensitivity::run(e, &resolved, &vary, samples, &opts)?
             {
@@ -418,10 +443,13 @@ fn dispatch(cli: Cli) -> Result<()> {
             check_out_dir("--out", &out)?;
             let mut finished = Vec::new();
             for e in &experiments {
-                let resolved = e.resolve(&Overrides {
-                    quick,
-                    ..Overrides::default()
-                })?;
+                let resolved = resolve(
+                    e.as_ref(),
+                    &Overrides {
+                        quick,
+                        ..Overrides::default()
+                    },
+                )?;
                 let dir = out.join(e.id());
                 let opts = RunOptions {
                     // One cache for the whole suite: experiments that train the same policy
@@ -492,7 +520,24 @@ fn dispatch(cli: Cli) -> Result<()> {
             if let Some(path) = &png {
                 check_out_file("--png", path)?;
             }
+            let origin = match (&source.level, &source.generate) {
+                (Some(path), _) => format!("level file {}", path.display()),
+                (None, spec) => format!(
+                    "--generate {} --seed {}",
+                    spec.as_deref().unwrap_or(""),
+                    source.seed
+                ),
+            };
             let level = load_level(source)?;
+            // The level must hold what the episode ends at (a misspelt kind is left to `trace`).
+            if let Ok(kind) = swap_to.as_deref().unwrap_or(&target).parse::<ObjectKind>()
+                && level.first_of(kind).is_none()
+            {
+                return Err(input_error(format!(
+                    "{origin}: the level has no {} to reach",
+                    kind.name()
+                )));
+            }
             trace(
                 &level,
                 &agent,
@@ -505,6 +550,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         }
         Command::Scaling(args) => scaling::run(args)?,
         Command::Bargain(args) => bargain::run(args)?,
+        Command::Play(args) => safety::run(args)?,
     }
     Ok(())
 }
@@ -564,16 +610,10 @@ fn trace(
         }
         target = new_target;
         if rederive {
-            planner.retarget_with(target, agent.derive(level, target));
+            agent.retarget(&mut planner, level, target);
         } else {
             planner.retarget(target);
         }
-    }
-    if level.first_of(target).is_none() {
-        return Err(input_error(format!(
-            "the level has no {} to reach",
-            target.name()
-        )));
     }
     planner.trace_expansions(level.cells());
     let episode = play(level, target, &mut planner, 2 * level.cells() as u32);

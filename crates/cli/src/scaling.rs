@@ -216,12 +216,17 @@ fn fit(args: FitArgs) -> Result<()> {
     let options = LbfgsOptions::default();
 
     let started = Instant::now();
-    let best = HuberFit::fit(&objective, &hoffmann_grid(), &options)
-        .map_err(|e| input_error(format!("{}: {e}", args.file.display())))?;
+    let starts = hoffmann_grid();
+    let bar = cruxlab_core::progress::bar("fit", starts.len() as u64, 0, "starts", true);
+    let best = HuberFit::fit_observed(&objective, &starts, &options, &|| bar.inc(1));
+    bar.finish_and_clear();
+    let best = best.map_err(|e| input_error(format!("{}: {e}", args.file.display())))?;
     let fit_time = started.elapsed();
     let started = Instant::now();
     let bootstrap = (args.bootstrap > 0).then(|| {
-        Bootstrap::run(
+        let bar =
+            cruxlab_core::progress::bar("bootstrap", args.bootstrap as u64, 0, "refits", true);
+        let bootstrap = Bootstrap::run_observed(
             &objective,
             &best.params,
             &BootstrapOptions {
@@ -229,7 +234,10 @@ fn fit(args: FitArgs) -> Result<()> {
                 seed: args.seed,
             },
             &options,
-        )
+            &|| bar.inc(1),
+        );
+        bar.finish_and_clear();
+        bootstrap
     });
     let boot_time = started.elapsed();
     if args.timing {

@@ -76,10 +76,10 @@ fn run_writes_every_file_and_is_reproducible() {
     for key in ["cell", "estimate", "ci_low", "ci_high", "n", "outcome"] {
         assert!(cell.get(key).is_some(), "evidence cell lacks {key}");
     }
-    // 3 agents x 1 level size x 2 budgets x 2 generators, 3 seeds each, plus a header.
+    // 8 agents x 1 level size x 2 budgets x 2 generators, 3 seeds each, plus a header.
     assert_eq!(
         read(a.join("per_seed.csv")).lines().count(),
-        1 + 3 * 2 * 2 * 3
+        1 + 8 * 2 * 2 * 3
     );
 }
 

@@ -87,7 +87,17 @@ fn retarget_learned_audits_with_planners_beside_the_network() {
     let dir = tmp.path().join("r");
     let mut args = vec!["audit", "retarget-learned", "--out", dir.to_str().unwrap()];
     args.extend_from_slice(TINY);
-    args.extend_from_slice(&["--set", "calibration_levels=5"]);
+    // The tiny network has one hidden layer: steer and edit there.
+    args.extend_from_slice(&[
+        "--set",
+        "calibration_levels=5",
+        "--set",
+        "steer_levels=20",
+        "--set",
+        "layer=\"fc1\"",
+        "--set",
+        "steer_layers=[\"fc1\"]",
+    ]);
     let out = cruxlab(&args);
     assert!(
         out.status.success(),
@@ -107,7 +117,7 @@ fn retarget_learned_audits_with_planners_beside_the_network() {
         assert!(methods.iter().any(|x| x == m), "no reach rate for {m}");
     }
     let verdicts = results["verdicts"].as_array().unwrap();
-    assert_eq!(verdicts[0]["id"], "same-maze-vector-suppresses");
+    assert_eq!(verdicts[0]["id"], "cheese-vector-steers");
     assert!(
         verdicts[0]["claim"]
             .as_str()
@@ -165,7 +175,7 @@ fn shards_follows_one_run_through_its_checkpoints() {
         .filter(|m| m["metric"] == "competence")
         .map(|m| m["condition"]["env_steps"].as_u64().unwrap())
         .collect();
-    // Two training distributions (p_anywhere 0 and 0.25), three snapshots each.
+    // Two training distributions (regions 1 and 3), three snapshots each.
     assert_eq!(steps, vec![0, 1024, 2048, 0, 1024, 2048]);
     for m in [
         "probe_input",

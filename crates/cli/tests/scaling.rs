@@ -536,3 +536,75 @@ fn the_experiment_rejects_a_malformed_data_file_and_writes_nothing() {
     );
     assert!(!out.exists());
 }
+
+/// `cruxlab ARGS` started in `dir` with extra environment variables.
+fn cruxlab_in(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cruxlab"));
+    command.current_dir(dir).args(args);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("run cruxlab")
+}
+
+#[test]
+fn the_experiment_never_falls_back_silently_from_its_data_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("named");
+    // A file the user named and that cannot be read is bad input: exit 2, nothing written.
+    assert_user_error(
+        &cruxlab(&[
+            "run",
+            "scaling",
+            "--quick",
+            "--set",
+            "data_file=\"/nonexistent/points.csv\"",
+            "--out",
+            out.to_str().unwrap(),
+        ]),
+        &["data_file", "/nonexistent/points.csv"],
+    );
+    assert!(!out.exists());
+
+    // The reference data absent: the run says so on stderr, in results.json and in the report,
+    // and fits planted data.
+    let empty = tmp.path().join("no-data");
+    std::fs::create_dir(&empty).unwrap();
+    let out = tmp.path().join("absent");
+    let small = [
+        "--set",
+        "sets=[\"fit\"]",
+        "--set",
+        "seeds=2",
+        "--set",
+        "resamples_per_seed=20",
+    ];
+    let mut args = vec!["run", "scaling", "--quick", "--out", out.to_str().unwrap()];
+    args.extend(small);
+    let o = ok(cruxlab_in(
+        tmp.path(),
+        &[("CRUXLAB_DATA", empty.to_str().unwrap())],
+        &args,
+    ));
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning: scaling:") && err.contains("claims that need real data are skipped"),
+        "{err}"
+    );
+    let results = common::read(out.join("results.json"));
+    assert!(results.contains("claims that need real data are skipped"));
+    assert!(results.contains("fit-synthetic"));
+    assert!(common::read(out.join("report.html")).contains("class=\"warning\""));
+
+    // The default is found from any working directory where the reference data is on the machine.
+    if cruxlab_core::reference::locate("chinchilla/svg_extracted_data.csv").is_some()
+        && std::env::var_os(cruxlab_core::reference::DATA_ENV).is_none()
+    {
+        let out = tmp.path().join("found");
+        let mut args = vec!["run", "scaling", "--quick", "--out", out.to_str().unwrap()];
+        args.extend(small);
+        let o = ok(cruxlab_in(&empty, &[], &args));
+        assert!(!stderr(&o).contains("warning: scaling:"), "{}", stderr(&o));
+        assert!(common::read(out.join("results.json")).contains("fit-epoch"));
+    }
+}

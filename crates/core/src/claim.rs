@@ -890,6 +890,7 @@ mod tests {
                 })
                 .collect(),
             verdicts: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 

@@ -91,10 +91,31 @@ pub fn resolve<E: Experiment>(
     e: &E,
     overrides: &Overrides,
 ) -> Result<(ResolvedConfig, E::Config), UserError> {
+    let text = overrides
+        .file
+        .as_deref()
+        .map(read_config_file)
+        .transpose()?;
+    resolve_text(e, overrides, text.as_deref())
+}
+
+/// [`resolve`] with the config file's text already read: `text` stands for the contents of
+/// `overrides.file` (which only names it in messages; a text without a file is read as from
+/// `config.toml`). Everything after reading the file happens here, so the fuzz target and the
+/// corpus replay test enter the resolver at this point.
+pub fn resolve_text<E: Experiment>(
+    e: &E,
+    overrides: &Overrides,
+    text: Option<&str>,
+) -> Result<(ResolvedConfig, E::Config), UserError> {
     let mut table = default_table(e, overrides.quick);
     let mut origins = BTreeMap::new();
-    if let Some(file) = &overrides.file {
-        apply_file(&mut table, &mut origins, file)?;
+    if let Some(text) = text {
+        let file = overrides
+            .file
+            .as_deref()
+            .unwrap_or(Path::new("config.toml"));
+        apply_text(&mut table, &mut origins, file, text)?;
     }
     let seeds = overrides.seeds.map(|n| format!("seeds={n}"));
     for arg in overrides.sets.iter().chain(&seeds) {
@@ -408,26 +429,30 @@ fn record_value(
     }
 }
 
-/// Apply a TOML config file over `table`.
-fn apply_file(
+/// The text of a config file, or a [`UserError::ConfigRead`] naming it.
+fn read_config_file(file: &Path) -> Result<String, UserError> {
+    std::fs::read_to_string(file).map_err(|reason| UserError::ConfigRead {
+        file: file.to_path_buf(),
+        reason,
+    })
+}
+
+/// Apply the text of config file `file` (already read) over `table`.
+fn apply_text(
     table: &mut Table,
     origins: &mut BTreeMap<String, Origin>,
     file: &Path,
+    text: &str,
 ) -> Result<(), UserError> {
-    let text = std::fs::read_to_string(file).map_err(|reason| UserError::ConfigRead {
-        file: file.to_path_buf(),
-        reason,
-    })?;
     let syntax = |message: &str, span: Option<std::ops::Range<usize>>| UserError::ConfigSyntax {
         file: file.to_path_buf(),
-        line: span.map_or(1, |s| line_of(&text, s.start)),
+        line: span.map_or(1, |s| line_of(text, s.start)),
         message: message.trim().replace('\n', " "),
     };
-    let document =
-        toml_edit::Document::parse(text.as_str()).map_err(|e| syntax(e.message(), e.span()))?;
+    let document = toml_edit::Document::parse(text).map_err(|e| syntax(e.message(), e.span()))?;
     let mut lines = HashMap::new();
-    record_lines(&text, document.as_table(), "", &mut lines);
-    let values: Table = toml::from_str(&text).map_err(|e| syntax(e.message(), e.span()))?;
+    record_lines(text, document.as_table(), "", &mut lines);
+    let values: Table = toml::from_str(text).map_err(|e| syntax(e.message(), e.span()))?;
     let from = Source::File {
         file,
         lines: &lines,

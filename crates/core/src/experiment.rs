@@ -86,6 +86,12 @@ pub trait Experiment: Send + Sync {
     fn figures(&self, _config: &Self::Config) -> Vec<Figure> {
         Vec::new()
     }
+    /// What a user must hear before trusting a run of `config`: reference data that is not on this
+    /// machine, so the claims that need it are left out. The command line prints each on stderr
+    /// before the run starts, and results.json and the report carry them.
+    fn warnings(&self, _config: &Self::Config) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A picture an experiment draws itself: PNG or SVG bytes, a file name and a caption.
@@ -162,6 +168,9 @@ pub struct Results {
     pub config: serde_json::Value,
     pub metrics: Vec<MetricSummary>,
     pub verdicts: Vec<Verdict>,
+    /// The experiment's warnings for this config ([`Experiment::warnings`]); absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Results {

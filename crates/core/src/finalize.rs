@@ -66,6 +66,7 @@ pub(crate) fn summarise(
         config,
         metrics,
         verdicts: Vec::new(),
+        warnings: Vec::new(),
     }
 }
 

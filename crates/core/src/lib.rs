@@ -20,6 +20,8 @@ mod error;
 mod experiment;
 mod finalize;
 mod plot;
+pub mod progress;
+pub mod reference;
 mod report;
 mod run;
 pub mod sensitivity;

@@ -381,6 +381,7 @@ mod tests {
                 summary("other", 0.2, "a", 9.0, 0.0),
             ],
             verdicts: vec![],
+            warnings: vec![],
         }
     }
 

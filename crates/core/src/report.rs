@@ -72,6 +72,7 @@ figcaption { color: #555; font-size: 0.9rem; }
 .audit.untested { border-style: dashed; }
 details > summary { cursor: pointer; color: #444; }
 .summary-line { font-size: 1.05rem; }
+.warning { background: #fff4d6; border-left: 4px solid #d08c00; padding: 0.4rem 0.7rem; }
 td a { color: #1e3a8a; text-decoration: none; }
 td a:hover { text-decoration: underline; }
 td.cell { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.8rem; }
@@ -314,6 +315,13 @@ pub(crate) fn render_report(
         "<p class=\"summary-line\">{}</p>",
         escape_html(&verdict_counts(&results.verdicts))
     );
+    for w in &results.warnings {
+        let _ = writeln!(
+            body,
+            "<p class=\"warning\"><strong>Warning:</strong> {}</p>",
+            escape_html(w)
+        );
+    }
     body.push_str("<h2>Verdicts</h2>\n");
     body.push_str("<p class=\"muted\">Every verdict follows one rule: per cell, the effect's Student-t 95% CI over seeds against the claim's threshold; the cells then combine as the claim says. Estimates are means over seeds.</p>\n");
     if results.verdicts.is_empty() {
@@ -494,6 +502,7 @@ mod tests {
                 audit: None,
                 plot: None,
             }],
+            warnings: vec!["reference data absent".into()],
         }
     }
 
@@ -517,6 +526,7 @@ mod tests {
             "verdict refuted",
             "<h3 id=\"metric-x&lt;y\">x&lt;y</h3>",
             "<td class=\"num\">[0.4, 0.6]</td><td class=\"num\">10</td>",
+            "<p class=\"warning\"><strong>Warning:</strong> reference data absent</p>",
         ] {
             assert!(html.contains(needle), "missing {needle}");
         }

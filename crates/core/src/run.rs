@@ -19,7 +19,6 @@ use crate::shard::Shard;
 use crate::store::{self, LastRun, Manifest, UnitRecord};
 use rayon::prelude::*;
 use std::collections::BTreeSet;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -89,6 +88,13 @@ pub trait DynExperiment: Send + Sync {
     fn default_config_toml(&self, quick: bool) -> String;
     /// Defaults, then file, then `--set`s, then `--seeds`, then validation.
     fn resolve(&self, overrides: &Overrides) -> Result<ResolvedConfig, UserError>;
+    /// [`DynExperiment::resolve`] with the config file's text already read (`overrides.file`
+    /// only names it in messages).
+    fn resolve_text(
+        &self,
+        overrides: &Overrides,
+        text: Option<&str>,
+    ) -> Result<ResolvedConfig, UserError>;
     /// Number of units (conditions x seeds) in the sweep of `config`.
     fn sweep_len(&self, config: &ResolvedConfig) -> Result<usize, Error>;
     /// Indices (in the sweep) of the units of `config` stored in run folder `dir`, by file name.
@@ -116,6 +122,8 @@ pub trait DynExperiment: Send + Sync {
     /// Finalize an audited folder: when the main sweep and every control sweep are complete,
     /// attach the audits to the main run's verdicts and write it.
     fn finalize_audit(&self, config: &ResolvedConfig, out: &Path) -> Result<RunOutcome, Error>;
+    /// The experiment's warnings for `config` ([`Experiment::warnings`]).
+    fn warnings(&self, config: &ResolvedConfig) -> Result<Vec<String>, Error>;
 }
 
 /// The folder of the `index`-th (from 0) distinct control inside an audited run folder.
@@ -185,6 +193,14 @@ impl<E: Experiment> DynExperiment for Erased<E> {
         config::resolve(&self.0, overrides).map(|(resolved, _)| resolved)
     }
 
+    fn resolve_text(
+        &self,
+        overrides: &Overrides,
+        text: Option<&str>,
+    ) -> Result<ResolvedConfig, UserError> {
+        config::resolve_text(&self.0, overrides, text).map(|(resolved, _)| resolved)
+    }
+
     fn sweep_len(&self, config: &ResolvedConfig) -> Result<usize, Error> {
         Ok(Sweep::new(&self.0, config)?.len())
     }
@@ -231,6 +247,11 @@ impl<E: Experiment> DynExperiment for Erased<E> {
 
     fn claims(&self, config: &ResolvedConfig) -> Result<Vec<Claim>, Error> {
         Ok(Sweep::new(&self.0, config)?.claims)
+    }
+
+    fn warnings(&self, config: &ResolvedConfig) -> Result<Vec<String>, Error> {
+        let sweep = Sweep::new(&self.0, config)?;
+        Ok(self.0.warnings(&sweep.config))
     }
 
     fn audit(&self, config: &ResolvedConfig, opts: &RunOptions) -> Result<RunOutcome, Error> {
@@ -400,6 +421,7 @@ fn prepare<E: Experiment>(
     sweep: &Sweep<E>,
     cache: &ArtifactCache,
     wanted: Vec<ArtifactKey>,
+    progress: bool,
 ) -> Result<(), Error> {
     let mut missing: Vec<ArtifactKey> = Vec::new();
     let mut stack = wanted;
@@ -414,6 +436,13 @@ fn prepare<E: Experiment>(
     if !missing.is_empty() {
         tracing::info!(experiment = sweep.e.id(), artifacts = missing.len(), cache = %cache.dir.display(), "building shared artifacts");
     }
+    let bar = crate::progress::bar(
+        &format!("{} artifacts", sweep.e.id()),
+        missing.len() as u64,
+        0,
+        "built",
+        progress && !missing.is_empty(),
+    );
     while !missing.is_empty() {
         let (ready, waiting): (Vec<ArtifactKey>, Vec<ArtifactKey>) =
             missing.into_iter().partition(|key| {
@@ -439,10 +468,13 @@ fn prepare<E: Experiment>(
         ready.par_iter().try_for_each(|key| -> Result<(), Error> {
             let needs = cache.load(&sweep.e.artifact_needs(&sweep.config, key))?;
             let bytes = sweep.e.build_artifact(&sweep.config, key, &needs);
-            cache.store(key, &bytes)
+            cache.store(key, &bytes)?;
+            bar.inc(1);
+            Ok(())
         })?;
         missing = waiting;
     }
+    bar.finish_and_clear();
     Ok(())
 }
 
@@ -756,21 +788,6 @@ fn unit_path<E: Experiment>(sweep: &Sweep<E>, dir: &Path, index: usize) -> PathB
         .join(store::unit_file_name(condition_index, seed))
 }
 
-fn progress_bar(id: &str, len: usize, done: usize, show: bool) -> indicatif::ProgressBar {
-    if !show || !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(len as u64);
-    let style = indicatif::ProgressStyle::with_template(
-        "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} units (eta {eta})",
-    )
-    .expect("progress template is valid");
-    bar.set_style(style);
-    bar.set_prefix(id.to_owned());
-    bar.set_position(done as u64);
-    bar
-}
-
 fn run_sweep<E: Experiment>(
     sweep: &Sweep<E>,
     config: &ResolvedConfig,
@@ -831,10 +848,11 @@ fn run_sweep<E: Experiment>(
     };
     write_manifest(sweep, dir, opts.shard, &before, None)?;
 
-    let bar = progress_bar(
+    let bar = crate::progress::bar(
         sweep.e.id(),
-        shard_units,
-        shard_units - todo.len(),
+        shard_units as u64,
+        (shard_units - todo.len()) as u64,
+        "units",
         opts.progress,
     );
     let tickets = AtomicUsize::new(0);
@@ -850,7 +868,7 @@ fn run_sweep<E: Experiment>(
     }
     let work = || {
         // The prepare stage: every artifact the remaining units read, built once, in parallel.
-        prepare(sweep, &cache, wanted)?;
+        prepare(sweep, &cache, wanted, opts.progress)?;
         todo.par_iter().try_for_each(|&index| -> Result<(), Error> {
             if opts
                 .stop_after
@@ -938,6 +956,7 @@ fn summarised<E: Experiment>(
         &sweep.condition_json,
         &records,
     );
+    results.warnings = sweep.e.warnings(&sweep.config);
     results.verdicts = sweep
         .claims
         .iter()

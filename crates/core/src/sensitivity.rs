@@ -219,12 +219,21 @@ pub fn run(
         .collect();
     let mut outcomes = Vec::new();
     let mut complete = true;
+    // One bar over the samples; each sample's own sweep draws none.
+    let bar = crate::progress::bar(
+        &format!("{} sensitivity", e.id()),
+        points.len() as u64,
+        0,
+        "samples",
+        opts.progress,
+    );
     for (i, point) in points.iter().enumerate() {
         let sets: Vec<String> = vary.iter().zip(point).map(|(v, x)| v.set(*x)).collect();
         let config = e.resolve_over(base, &sets)?;
         let sample_opts = RunOptions {
             out: opts.out.join("samples").join(format!("{:03}", i + 1)),
             artifacts: Some(opts.artifact_cache().dir),
+            progress: false,
             ..opts.clone()
         };
         tracing::info!(experiment = e.id(), sample = i + 1, of = samples, sets = %sets.join(" "), "sensitivity sample");
@@ -232,7 +241,9 @@ pub fn run(
             RunOutcome::Complete(results) => outcomes.push(results.verdicts),
             RunOutcome::Partial { .. } => complete = false,
         }
+        bar.inc(1);
     }
+    bar.finish_and_clear();
     if !complete {
         return Ok(None);
     }

@@ -4,8 +4,11 @@
 //! [`registry`] lists them for the command line.
 
 pub mod bargaining;
+pub mod hch;
+pub mod imitation;
 mod learned;
 pub mod misgeneralize;
+pub mod oversight;
 pub mod retarget;
 pub mod retarget_learned;
 pub mod scaling;
@@ -24,7 +27,10 @@ pub fn registry() -> Vec<Box<dyn DynExperiment>> {
         erase(shards::Shards),
         erase(retarget_learned::RetargetLearned),
         erase(bargaining::Bargaining),
+        erase(hch::Hch),
         erase(scaling::Scaling),
+        erase(imitation::Induction),
+        erase(oversight::Oversight),
     ]
 }
 

@@ -7,15 +7,21 @@
 //! median 0.81 to 0.03, and moved the policy's target by clamping one channel. We test both moves on
 //! our agents, next to explicit search on the same levels.
 //!
-//! **Model.** One condition per `method`, all units of a seed reading the same trained policy (the
+//! **Model.** One condition per `method` (and, for `steer`, per site in `steer_layers` and
+//! coefficient in `steer_coefficients`), all units of a seed reading the same trained policy (the
 //! run is shared, see `learned`) and the same levels:
-//! - `steer`: on test levels (diamond and agent outside the region) with a decision square, the
-//!   agent is put on the square and we read P(diamond branch) (a) unedited, (b) with the steering
-//!   vector added with `steer_coefficient` (default -1, a subtraction) at site `layer`, (c) with the
-//!   vector added with the opposite sign, and (d) with each level's own with-minus-without vector
-//!   subtracted (Turner et al.'s per-maze variant). The steering vector is the mean, over
-//!   `calibration_levels` separate test levels, of the activation with the diamond minus the
-//!   activation of the same level with the diamond removed.
+//! - `steer`, Turner et al.'s cheese vector as their code (procgen-tools) builds and applies it:
+//!   for each test level (diamond and agent outside the region), the activation at the site for
+//!   the maze's *initial* observation (the agent on its start cell) with the diamond, minus the
+//!   same observation without it. That maze's vector, times the coefficient, is added (a) at the
+//!   maze's decision square (the agent moved there, the diamond present) to read P(diamond
+//!   branch), and (b) at every forward pass of an episode played from the start, to read whether
+//!   the agent reaches the diamond. Levels whose decision square is the start cell are left out of
+//!   (a): there the vector would be built at the state it is applied to. Beside it, two
+//!   references: one mean vector over `calibration_levels` other mazes' initial observations
+//!   (does one vector transfer?), and the ablation "diamond removed from the input", which is what
+//!   subtracting a vector built at the very state it is applied to amounts to (`a - (a - b) = b`;
+//!   an earlier version of this experiment reported that as the cheese vector).
 //! - Retargeting. On test levels with the diamond removed, a target square `s` is drawn outside the
 //!   region; an episode succeeds if the agent steps on `s` within the step limit. `edit`: at every
 //!   step a location vector `v_s` is added at `layer`, `v_s` being the mean over calibration levels
@@ -23,22 +29,29 @@
 //!   learned from other mazes, not this one); `none`: no edit (how often the agent wanders onto `s`
 //!   anyway); `real`: a diamond actually placed on `s` (the policy's own competence at that
 //!   square); `astar` and `bfs`: the planners of `retarget`, built for the new target (Manhattan
-//!   heuristic re-derived; blind), with `planner_budget` expansions per decision.
+//!   heuristic re-derived; blind), with `planner_budget` expansions per decision. The quick
+//!   config edits at `fc2`, not `fc1`: for an MLP, `fc1 = ReLU(Wx + b)` of the one-hot input, so
+//!   a "diamond at s" difference there is close to drawing a diamond into the observation.
 //!
 //! **Metrics.** `reach` (success rate), `reach_near` / `reach_mid` / `reach_far` by the corridor
 //! distance of `s` from the corner cell (cut at `distance_bins`), `reach_near_far_gap` (near minus
-//! far), `steps` on success; for `steer`:
-//! medians and means over decision squares of P(diamond branch) unedited, subtracted, added and
-//! per-maze subtracted, and their paired differences.
+//! far), `steps` on success, and, in `edit` units, `achievable_gain_fraction`: (edit - none) /
+//! (real - none), the share of the gain a real diamond on the square brings that the edit brings
+//! (the three play the same levels with the same action-sampling streams). For `steer`: medians
+//! over decision squares of P(diamond branch) unedited (`p_diamond_base_median`), with the maze's
+//! vector (`_steered_`), with the mean vector (`_mean_vector_`) and with the diamond removed
+//! (`_removed_`), their differences from unedited (`steer_effect_median`,
+//! `mean_vector_effect_median`, `removed_effect_median`); the diamond-reaching rate of episodes
+//! from the start unedited and steered (`reach_diamond_base`, `reach_diamond_steered`,
+//! `steer_effect_reach`); the mean norm of the per-maze vectors and the number of decision squares.
 //!
 //! **Claims** (the framework's rule: a Student-t 95% CI over seeds against the threshold; each
-//! declared when the methods it reads are swept):
-//! - `same-maze-vector-suppresses`: at `steer`, `steer_effect_same_maze_median` below 0 with a
-//!   margin of 0.05 (Turner et al.: 0.81 -> 0.03). Known from review: the per-maze vector is
-//!   computed at the very state it is applied to, so subtracting it equals removing the diamond
-//!   from the input; the claim measures how much the policy's choice depends on the diamond.
-//! - `mean-vector-transfers`: the same for one mean vector from other mazes
-//!   (`steer_effect_median`).
+//! declared when the methods it reads are swept; the steering claims read the first site and the
+//! first coefficient listed, the rest of the sweep is context):
+//! - `cheese-vector-steers`: `steer_effect_median` below 0 with a margin of 0.05 for a negative
+//!   coefficient (above, for a positive one). Turner et al.: 0.81 -> 0.03 at coefficient -1.
+//! - `cheese-vector-steers-episodes`: the same for `steer_effect_reach`.
+//! - `mean-vector-transfers`: the same for `mean_vector_effect_median`.
 //! - `edit-moves-agent`: `reach` at `edit` minus at `none` above 0 with a margin of 0.05.
 //! - `edit-matches-search`: `reach` at `edit` minus at `astar` above -0.1 (non-inferiority).
 //! - `edit-weaker-far`: `reach_near_far_gap` at `edit` minus at `none` (the edit's gain near minus
@@ -53,8 +66,8 @@ use candle_core::Tensor;
 use cruxlab_agents::{AgentKind, play};
 use cruxlab_core::{Claim, Control, Direction, Effect, Experiment, PlotSpec, VerdictKind, at};
 use cruxlab_grid::{DistanceField, Level, ObjectKind, Pos};
-use cruxlab_learn::interp::{SteeringVector, capture, steer_each};
-use cruxlab_learn::rollout::{Play, action_probs, observe, rollout};
+use cruxlab_learn::interp::{SteeringVector, capture, forward_edited};
+use cruxlab_learn::rollout::{Play, observe, rollout};
 use cruxlab_learn::{ActorCritic, CornerMazes, net::probabilities};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -76,14 +89,21 @@ pub struct Config {
     pub p_anywhere: f64,
     /// Methods compared (conditions): steer, edit, none, real, astar, bfs.
     pub methods: Vec<Method>,
-    /// Activation site edited (`fc1`, `fc2`, `conv1`, ...).
+    /// Activation site of the location-vector edit (`fc1`, `fc2`, `conv1`, ...).
     pub layer: String,
-    /// Coefficient of the steering vector in the `steer` analysis (-1: subtract).
-    pub steer_coefficient: f64,
+    /// Sites the steering vector is built and added at (one `steer` condition per site and
+    /// coefficient); the steering claims read the first site.
+    pub steer_layers: Vec<String>,
+    /// Coefficients the steering vector is added with (-1: subtracted, Turner et al.'s default);
+    /// the steering claims read the first.
+    pub steer_coefficients: Vec<f64>,
     /// Levels used to compute steering and location vectors (separate from the test levels).
     pub calibration_levels: usize,
-    /// Test levels per seed.
+    /// Test levels per seed (retargeting).
     pub eval_levels: usize,
+    /// Test levels per seed for steering (only those with a decision square away from the start
+    /// count at decision squares: about one in eight of 7x7 mazes).
+    pub steer_levels: usize,
     /// Corridor distances from the corner that separate near / mid / far target squares.
     pub distance_bins: Vec<u32>,
     /// Per-decision expansion budget of the planners.
@@ -94,6 +114,10 @@ pub struct Config {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Condition {
     pub method: Method,
+    /// `steer` only: the site the vector is built and added at.
+    pub layer: Option<String>,
+    /// `steer` only: the coefficient it is added with.
+    pub coefficient: Option<f64>,
 }
 
 /// How a unit tries to move the agent to a new square (a typo in the config names the key).
@@ -131,25 +155,41 @@ impl Method {
 }
 /// The retargeting metrics, in the order `reach` emits them. `reach_near_far_gap` is
 /// `reach_near - reach_far`: how much more often the agent reaches a near target than a far one.
-const REACH: [&str; 6] = [
+const REACH: [&str; 7] = [
     "reach",
     "reach_near",
     "reach_mid",
     "reach_far",
     "reach_near_far_gap",
     "steps",
+    "achievable_gain_fraction",
 ];
-const STEER: [&str; 9] = [
+const STEER: [&str; 12] = [
     "p_diamond_base_median",
-    "p_diamond_subtracted_median",
-    "p_diamond_added_median",
-    "p_diamond_same_maze_median",
-    "p_diamond_base_mean",
-    "p_diamond_subtracted_mean",
+    "p_diamond_steered_median",
+    "p_diamond_mean_vector_median",
+    "p_diamond_removed_median",
     "steer_effect_median",
-    "steer_effect_same_maze_median",
+    "mean_vector_effect_median",
+    "removed_effect_median",
+    "reach_diamond_base",
+    "reach_diamond_steered",
+    "steer_effect_reach",
     "steering_norm",
+    "decision_squares",
 ];
+
+/// The same levels with the diamond taken out.
+fn without_diamond(levels: &[Level]) -> Vec<Level> {
+    levels
+        .iter()
+        .map(|l| {
+            let mut l = l.clone();
+            l.remove_objects(ObjectKind::Diamond);
+            l
+        })
+        .collect()
+}
 
 impl RetargetLearned {
     fn net_layer(net: &ActorCritic, name: &str) -> usize {
@@ -168,70 +208,115 @@ impl RetargetLearned {
             .collect()
     }
 
+    /// Turner et al.'s cheese-vector protocol, at site `layer` with `coefficient`.
+    ///
+    /// For each test level the vector is that maze's *initial* observation (the agent on its
+    /// start cell) with the diamond minus the same observation without it, captured at `layer`.
+    /// It is then added, times `coefficient`, (a) at the maze's decision square (the agent moved
+    /// there, the diamond present; levels whose decision square is the start cell are left out,
+    /// since there the vector would be built at the state it is applied to) and (b) at every
+    /// forward pass of an episode played from the start. Beside it: the same at one mean vector
+    /// over `calibration_levels` other mazes, and the labelled ablation "diamond removed from the
+    /// input" (what a vector built at the very state it is applied to, subtracted, amounts to).
     fn steer(
         config: &Config,
         net: &ActorCritic,
         dist: &CornerMazes,
         seed: u64,
+        layer_name: &str,
+        coefficient: f64,
     ) -> Vec<(String, f64)> {
-        let layer = Self::net_layer(net, &config.layer);
+        let layer = Self::net_layer(net, layer_name);
         let planes = &config.train.planes;
-        let calib = Self::levels(config, dist, seed, 0, config.calibration_levels);
-        let without = |ls: &[Level]| -> Vec<Level> {
-            ls.iter()
-                .map(|l| {
-                    let mut l = l.clone();
-                    l.remove_objects(ObjectKind::Diamond);
-                    l
-                })
-                .collect()
-        };
         let x = |ls: &[Level]| net.input_tensor(&observe(ls, planes)).expect("input");
-        let vector = SteeringVector::mean_difference(net, layer, &x(&calib), &x(&without(&calib)))
-            .expect("steering vector");
-        let mut squares = Vec::new();
+        let per_maze = |ls: &[Level]| -> Tensor {
+            let a = capture(net, &x(ls), layer).expect("capture");
+            let b = capture(net, &x(&without_diamond(ls)), layer).expect("capture");
+            (a - b).expect("difference")
+        };
+        let calib = Self::levels(config, dist, seed, 0, config.calibration_levels);
+        let mean_vector =
+            SteeringVector::mean_difference(net, layer, &x(&calib), &x(&without_diamond(&calib)))
+                .expect("steering vector");
+        let tests = Self::levels(config, dist, seed, 1, config.steer_levels);
+        // (b) Episodes from the start, the maze's own vector added at every forward pass.
+        let vectors = per_maze(&tests);
+        let play = Play {
+            target: ObjectKind::Diamond,
+            max_steps: config.train.max_steps(),
+            planes: planes.clone(),
+            seed: derive_seed(config.master_seed, &[seed, 602]),
+            greedy: false,
+        };
+        let reached = |hook: cruxlab_learn::rollout::Hook<'_>| -> f64 {
+            let t = rollout(net, &tests, &play, hook).expect("rollout");
+            mean(&t.iter().map(|t| t.success as u8 as f64).collect::<Vec<_>>())
+        };
+        let add = (&vectors * coefficient).expect("scale");
+        let reach_base = reached(&mut |_, a| Ok(a));
+        let reach_steered = reached(&mut |i, a| if i == layer { a + &add } else { Ok(a) });
+        let norms: Vec<f64> = vectors
+            .flatten_from(1)
+            .and_then(|v| v.sqr()?.sum(1)?.sqrt()?.to_vec1::<f32>())
+            .expect("norms")
+            .into_iter()
+            .map(f64::from)
+            .collect();
+        // (a) Decision squares, with the vector of the maze's initial observation.
+        let mut keep = Vec::new();
         let mut moved = Vec::new();
-        for level in Self::levels(config, dist, seed, 1, config.eval_levels) {
-            if let Some(d) = decision_square(&level, dist.corner()) {
+        let mut squares = Vec::new();
+        for (k, level) in tests.iter().enumerate() {
+            if let Some(d) = decision_square(level, dist.corner()) {
+                if d.square == level.agent() {
+                    continue;
+                }
                 let mut l = level.clone();
                 l.set_agent(d.square);
                 moved.push(l);
                 squares.push(d);
+                keep.push(k as u32);
             }
         }
-        if moved.is_empty() {
-            return STEER.iter().map(|m| (m.to_string(), f64::NAN)).collect();
-        }
-        let pick = |probs: Vec<[f32; 4]>| -> Vec<f64> {
-            probs
+        let mut values = vec![f64::NAN; STEER.len()];
+        let mut set = |name: &str, v: f64| {
+            let k = STEER
                 .iter()
-                .zip(&squares)
-                .map(|(p, d)| p[d.to_diamond.index()] as f64)
-                .collect()
+                .position(|m| *m == name)
+                .expect("a steer metric");
+            values[k] = v;
         };
-        let xm = x(&moved);
-        let base = pick(action_probs(net, &moved, planes, &mut |_, a| Ok(a)).expect("forward"));
-        let probs_of =
-            |out: cruxlab_learn::Output| pick(probabilities(&out.logits).expect("probs"));
-        let c = config.steer_coefficient;
-        let sub = probs_of(vector.apply(net, &xm, c).expect("steer"));
-        let add = probs_of(vector.apply(net, &xm, -c).expect("steer"));
-        // Per-maze vectors: each level's activation minus the same level's without the diamond.
-        let a = capture(net, &xm, layer).expect("capture");
-        let b = capture(net, &x(&without(&moved)), layer).expect("capture");
-        let deltas = (a - b).expect("difference");
-        let same = probs_of(steer_each(net, &xm, layer, &deltas, c).expect("steer"));
-        let values = [
-            median(&base),
-            median(&sub),
-            median(&add),
-            median(&same),
-            mean(&base),
-            mean(&sub),
-            median(&sub) - median(&base),
-            median(&same) - median(&base),
-            vector.norm().expect("norm") as f64,
-        ];
+        set("reach_diamond_base", reach_base);
+        set("reach_diamond_steered", reach_steered);
+        set("steer_effect_reach", reach_steered - reach_base);
+        set("steering_norm", mean(&norms));
+        set("decision_squares", moved.len() as f64);
+        if !moved.is_empty() {
+            let pick = |out: cruxlab_learn::Output| -> Vec<f64> {
+                probabilities(&out.logits)
+                    .expect("probs")
+                    .iter()
+                    .zip(&squares)
+                    .map(|(p, d)| p[d.to_diamond.index()] as f64)
+                    .collect()
+            };
+            let idx = Tensor::from_vec(keep.clone(), keep.len(), &candle_core::Device::Cpu)
+                .expect("index");
+            let own = (vectors.index_select(&idx, 0).expect("rows") * coefficient).expect("scale");
+            let xm = x(&moved);
+            let base = pick(net.forward(&xm).expect("forward"));
+            let steered = pick(forward_edited(net, &xm, layer, &|a| a + &own).expect("steer"));
+            let shared = pick(mean_vector.apply(net, &xm, coefficient).expect("steer"));
+            let removed = pick(net.forward(&x(&without_diamond(&moved))).expect("forward"));
+            let b = median(&base);
+            set("p_diamond_base_median", b);
+            set("p_diamond_steered_median", median(&steered));
+            set("p_diamond_mean_vector_median", median(&shared));
+            set("p_diamond_removed_median", median(&removed));
+            set("steer_effect_median", median(&steered) - b);
+            set("mean_vector_effect_median", median(&shared) - b);
+            set("removed_effect_median", median(&removed) - b);
+        }
         STEER
             .iter()
             .zip(values)
@@ -247,6 +332,68 @@ impl RetargetLearned {
         seed: u64,
         net: Option<&ActorCritic>,
     ) -> Vec<(String, f64)> {
+        let (outcomes, bins) = Self::outcomes(config, method, dist, seed, net);
+        let rate_of = |outcomes: &[(bool, u32)]| {
+            mean(
+                &outcomes
+                    .iter()
+                    .map(|o| o.0 as u8 as f64)
+                    .collect::<Vec<_>>(),
+            )
+        };
+        // The edit's share of the gain a real diamond on the square achieves over no edit (the
+        // three methods play the same levels with the same action-sampling streams).
+        let gain_fraction = if method == Method::Edit {
+            let none = rate_of(&Self::outcomes(config, Method::None, dist, seed, net).0);
+            let real = rate_of(&Self::outcomes(config, Method::Real, dist, seed, net).0);
+            let achievable = real - none;
+            if achievable.abs() > 1e-12 {
+                (rate_of(&outcomes) - none) / achievable
+            } else {
+                f64::NAN
+            }
+        } else {
+            f64::NAN
+        };
+        let rate = |filter: &dyn Fn(usize) -> bool| {
+            let xs: Vec<f64> = outcomes
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| filter(bins[*i]))
+                .map(|(_, o)| o.0 as u8 as f64)
+                .collect();
+            mean(&xs)
+        };
+        let steps: Vec<f64> = outcomes
+            .iter()
+            .filter(|o| o.0)
+            .map(|o| o.1 as f64)
+            .collect();
+        let (near, far) = (rate(&|b| b == 0), rate(&|b| b == 2));
+        let values = [
+            rate(&|_| true),
+            near,
+            rate(&|b| b == 1),
+            far,
+            near - far,
+            mean(&steps),
+            gain_fraction,
+        ];
+        REACH
+            .iter()
+            .zip(values)
+            .map(|(m, v)| (m.to_string(), v))
+            .collect()
+    }
+
+    /// Each retargeting episode's (success, steps) for one method, and its target's distance bin.
+    fn outcomes(
+        config: &Config,
+        method: Method,
+        dist: &CornerMazes,
+        seed: u64,
+        net: Option<&ActorCritic>,
+    ) -> (Vec<(bool, u32)>, Vec<usize>) {
         let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(config.master_seed, &[seed, 600]));
         let mut levels = Vec::new();
         let mut targets = Vec::new();
@@ -331,34 +478,7 @@ impl RetargetLearned {
                 trajectories.iter().map(|t| (t.success, t.steps)).collect()
             }
         };
-        let rate = |filter: &dyn Fn(usize) -> bool| {
-            let xs: Vec<f64> = outcomes
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| filter(bins[*i]))
-                .map(|(_, o)| o.0 as u8 as f64)
-                .collect();
-            mean(&xs)
-        };
-        let steps: Vec<f64> = outcomes
-            .iter()
-            .filter(|o| o.0)
-            .map(|o| o.1 as f64)
-            .collect();
-        let (near, far) = (rate(&|b| b == 0), rate(&|b| b == 2));
-        let values = [
-            rate(&|_| true),
-            near,
-            rate(&|b| b == 1),
-            far,
-            near - far,
-            mean(&steps),
-        ];
-        REACH
-            .iter()
-            .zip(values)
-            .map(|(m, v)| (m.to_string(), v))
-            .collect()
+        (outcomes, bins)
     }
 
     /// `v_s` for each target square: mean over calibration levels of the activation with a diamond
@@ -443,15 +563,17 @@ impl Experiment for RetargetLearned {
 
     fn model(&self) -> &'static str {
         "The policy is the one misgeneralize trains (PPO, diamond in the top-right corner region during training); every method \
-of a seed sees the same trained network and the same test levels (diamond and agent outside the region). steer: at decision \
-squares, P(diamond branch) unedited and with the steering vector (mean activation with minus without the diamond, over \
-calibration levels) added with steer_coefficient (-1 subtracts) at the chosen layer, with the opposite sign, and with each \
-maze's own with-minus-without vector subtracted (Turner et al. 2023's per-maze cheese vector). Retargeting: the diamond \
-removed, a target square drawn outside the region; edit adds a location vector (mean activation with a diamond on that square \
-minus with none, over other mazes) at every step; none edits nothing; real places an actual diamond there; astar and bfs are \
-retarget's planners built for the new target. Success = stepping on the square within the step limit; reported overall and by \
-the square's corridor distance from the training corner. Anchor: Turner et al. 2023, median P(cheese) at decision squares 0.81 \
--> 0.03 after subtracting the cheese vector; retargeting by clamping one channel."
+of a seed sees the same trained network and the same test levels (diamond and agent outside the region). steer (Turner et al. \
+2023's cheese vector as their code builds it): per maze, the activation at a chosen site for the maze's initial observation \
+(agent on its start cell) with minus without the diamond, added with a coefficient at the maze's decision square (P(diamond \
+branch), median over squares) and at every forward pass of an episode from the start (diamond reached), swept over sites and \
+coefficients; beside it one mean vector over other mazes and the ablation 'diamond removed from the input'. Retargeting: the \
+diamond removed, a target square drawn outside the region; edit adds a location vector (mean activation with a diamond on \
+that square minus with none, over other mazes) at every step; none edits nothing; real places an actual diamond there; \
+achievable_gain_fraction = (edit - none) / (real - none); astar and bfs are retarget's planners built for the new target. \
+Success = stepping on the square within the step limit; reported overall and by the square's corridor distance from the \
+training corner. Anchor: Turner et al. 2023, median P(cheese) at decision squares 0.81 -> 0.03 at coefficient -1; retargeting \
+by clamping one channel."
     }
 
     fn default_config(&self, quick: bool) -> Config {
@@ -469,10 +591,25 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
             // on. With 0 the policy ignores the diamond (docs/learned.md).
             p_anywhere: 0.25,
             methods: METHODS.to_vec(),
-            layer: if quick { "fc1".into() } else { "conv2".into() },
-            steer_coefficient: -1.0,
+            // Not the first layer: fc1 = ReLU(Wx + b) of the one-hot input, so a difference there
+            // is close to drawing a diamond into the observation.
+            layer: if quick { "fc2".into() } else { "conv2".into() },
+            // The middle of the network first (the claims read it): between input and heads for
+            // the two-layer MLP, the last convolution for the CNN (Turner et al.: a residual
+            // block in the middle of the ResNet).
+            steer_layers: if quick {
+                vec!["fc1".into(), "fc2".into()]
+            } else {
+                vec!["conv2".into(), "conv1".into(), "fc1".into()]
+            },
+            steer_coefficients: if quick {
+                vec![-1.0, -2.0, 1.0]
+            } else {
+                vec![-1.0, -0.5, -2.0, -4.0, 1.0]
+            },
             calibration_levels: if quick { 100 } else { 200 },
             eval_levels: if quick { 200 } else { 500 },
+            steer_levels: if quick { 1000 } else { 2000 },
             distance_bins: if quick { vec![4, 8] } else { vec![6, 12] },
             planner_budget: 4,
             train,
@@ -502,8 +639,30 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
                 ),
             );
         }
-        if !config.steer_coefficient.is_finite() {
-            return err("steer_coefficient", "must be a finite number");
+        for l in &config.steer_layers {
+            if !sites.contains(l) {
+                return err(
+                    "steer_layers",
+                    &format!(
+                        "no activation site '{l}' (this network has {})",
+                        sites.join(", ")
+                    ),
+                );
+            }
+        }
+        if config.methods.contains(&Method::Steer)
+            && (config.steer_layers.is_empty() || config.steer_coefficients.is_empty())
+        {
+            return err(
+                "steer_layers",
+                "the steer method needs at least one layer and one coefficient (steer_coefficients)",
+            );
+        }
+        if config.steer_coefficients.iter().any(|c| !c.is_finite()) {
+            return err("steer_coefficients", "must be finite numbers");
+        }
+        if config.steer_levels < 10 {
+            return err("steer_levels", "needs at least 10 test levels");
         }
         if config.calibration_levels < 2 || config.eval_levels < 10 {
             return err(
@@ -521,11 +680,27 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
     }
 
     fn conditions(&self, config: &Config) -> Vec<Condition> {
-        config
-            .methods
-            .iter()
-            .map(|&method| Condition { method })
-            .collect()
+        let mut out = Vec::new();
+        for &method in &config.methods {
+            if method == Method::Steer {
+                for layer in &config.steer_layers {
+                    for &c in &config.steer_coefficients {
+                        out.push(Condition {
+                            method,
+                            layer: Some(layer.clone()),
+                            coefficient: Some(c),
+                        });
+                    }
+                }
+            } else {
+                out.push(Condition {
+                    method,
+                    layer: None,
+                    coefficient: None,
+                });
+            }
+        }
+        out
     }
 
     fn artifacts(
@@ -584,7 +759,17 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
         });
         let net = run.as_ref().map(|r| r.last());
         let found = if c.method == Method::Steer {
-            Self::steer(config, net.expect("steer needs the network"), &dist, seed)
+            Self::steer(
+                config,
+                net.expect("steer needs the network"),
+                &dist,
+                seed,
+                c.layer
+                    .as_deref()
+                    .expect("a steer condition names its layer"),
+                c.coefficient
+                    .expect("a steer condition names its coefficient"),
+            )
         } else {
             Self::reach(config, c.method, &dist, seed, net)
         };
@@ -609,29 +794,66 @@ the square's corridor distance from the training corner. Anchor: Turner et al. 2
             "the policy trained with the diamond always on the corner cell (misgeneralize's, shared inside suite) ignores the diamond out of distribution, so neither removing it nor adding a diamond direction should move it",
         );
         let mut claims = Vec::new();
-        if has(Method::Steer) {
+        if let (true, Some(layer), Some(&coefficient)) = (
+            has(Method::Steer),
+            config.steer_layers.first(),
+            config.steer_coefficients.first(),
+        ) {
+            let steer = at(&[
+                ("method", json!(Method::Steer)),
+                ("layer", json!(layer)),
+                ("coefficient", json!(coefficient)),
+            ]);
+            let effect_sign = if coefficient < 0.0 {
+                "lowers"
+            } else {
+                "raises"
+            };
+            let direction = if coefficient < 0.0 {
+                Direction::Below
+            } else {
+                Direction::Above
+            };
             claims.push(
                 Claim::new(
-                    "same-maze-vector-suppresses",
-                    "Subtracting the diamond vector of the same maze (its activation with the diamond minus without, Turner et al.'s construction) lowers the policy's median P(diamond branch) at decision squares by more than 0.05 (Turner et al. 2023: cheese vector, median P(cheese) 0.81 -> 0.03). Review finding: the vector is computed at the very state it is applied to, so subtracting it equals removing the diamond from the input.",
-                    Effect::metric("steer_effect_same_maze_median"),
-                    Direction::Below,
+                    "cheese-vector-steers",
+                    format!(
+                        "Turner et al.'s cheese vector, for the diamond: each maze's initial observation with minus without the diamond at {layer}, added with coefficient {coefficient} at the maze's decision square, {effect_sign} the median P(diamond branch) by more than 0.05 (Turner et al. 2023: 0.81 -> 0.03 at coefficient -1)."
+                    ),
+                    Effect::metric("steer_effect_median"),
+                    direction,
                     0.0,
                 )
                 .margin(0.05)
-                .filter(method(Method::Steer))
+                .filter(steer.clone())
+                .control(ignores_diamond.clone()),
+            );
+            claims.push(
+                Claim::new(
+                    "cheese-vector-steers-episodes",
+                    format!(
+                        "The same vector added at every forward pass of an episode from the start {effect_sign} the rate of reaching the diamond by more than 0.05."
+                    ),
+                    Effect::metric("steer_effect_reach"),
+                    direction,
+                    0.0,
+                )
+                .margin(0.05)
+                .filter(steer.clone())
                 .control(ignores_diamond.clone()),
             );
             claims.push(
                 Claim::new(
                     "mean-vector-transfers",
-                    "One diamond vector, averaged over other mazes, transfers: subtracting it lowers the policy's median P(diamond branch) at decision squares of new mazes by more than 0.05.",
-                    Effect::metric("steer_effect_median"),
-                    Direction::Below,
+                    format!(
+                        "One vector, averaged over the initial observations of other mazes, transfers: added the same way at decision squares of new mazes, it {effect_sign} the median P(diamond branch) by more than 0.05."
+                    ),
+                    Effect::metric("mean_vector_effect_median"),
+                    direction,
                     0.0,
                 )
                 .margin(0.05)
-                .filter(method(Method::Steer))
+                .filter(steer)
                 .control(ignores_diamond.clone()),
             );
         }
@@ -696,7 +918,8 @@ mod tests {
         assert_eq!(
             ids,
             [
-                "same-maze-vector-suppresses",
+                "cheese-vector-steers",
+                "cheese-vector-steers-episodes",
                 "mean-vector-transfers",
                 "edit-moves-agent",
                 "edit-matches-search",
@@ -716,7 +939,11 @@ mod tests {
             .collect();
         assert_eq!(
             ids,
-            ["same-maze-vector-suppresses", "mean-vector-transfers"]
+            [
+                "cheese-vector-steers",
+                "cheese-vector-steers-episodes",
+                "mean-vector-transfers"
+            ]
         );
     }
 
@@ -727,6 +954,7 @@ mod tests {
         config.train.ppo.total_steps = 512;
         config.train.checkpoints = 1;
         config.eval_levels = 10;
+        config.steer_levels = 10;
         config.calibration_levels = 5;
         for c in RetargetLearned.conditions(&config) {
             let names: Vec<String> = cruxlab_core::measure_unit(&RetargetLearned, &config, &c, 0)

@@ -66,6 +66,7 @@ use cruxlab_core::claim::{Claim, Control, Direction, Effect, at};
 use cruxlab_core::{ArtifactKey, Artifacts, Experiment, PlotSpec, VerdictKind};
 use cruxlab_scaling::fit::percentile_interval;
 use cruxlab_scaling::observations::drop_highest_losses;
+use cruxlab_scaling::published;
 use cruxlab_scaling::synthetic::Design;
 use cruxlab_scaling::{
     Bootstrap, BootstrapOptions, Columns, ComputeOptimal, HuberFit, HuberObjective, LbfgsOptions,
@@ -96,6 +97,10 @@ const MODEL_ROW: &str = "model";
 /// The set id of the fit made here.
 const FIT: &str = "fit";
 const FIT_EPOCH: &str = "fit-epoch";
+/// How `data_file` names a file in the lab's reference data folder ([`cruxlab_core::reference`]).
+const REFERENCE_PREFIX: &str = "shared:";
+/// Epoch's digitised Chinchilla points, inside the reference data folder.
+const CHINCHILLA_POINTS: &str = "chinchilla/svg_extracted_data.csv";
 const FIT_SYNTHETIC: &str = "fit-synthetic";
 /// Model-row metrics that get interval bounds (`_lo`, `_hi`).
 const BOUNDED: [&str; 5] = [
@@ -113,6 +118,14 @@ const FRONTIER_BOUNDED: [&str; 5] = [
     "a_opt",
     "reference_tokens_per_param_opt",
 ];
+/// Frontier-row metrics: the standard errors of alpha, beta and E (published, or the SD of the
+/// fit's bootstrap replicates).
+const STANDARD_ERRORS: [&str; 3] = ["alpha_se", "beta_se", "E_se"];
+
+fn standard_error_metrics(se: Option<&ScalingLaw>) -> Vec<(&'static str, f64)> {
+    let v = se.map_or([f64::NAN; 3], |s| [s.alpha, s.beta, s.e]);
+    STANDARD_ERRORS.into_iter().zip(v).collect()
+}
 /// Frontier-row metrics of the fit only.
 const CORR_ALPHA_BETA: &str = "corr_alpha_beta";
 const FIT_OBJECTIVE: &str = "fit_objective";
@@ -139,8 +152,11 @@ pub struct Config {
     pub master_seed: u64,
     /// Parameter sets: built-in ids (`cruxlab scaling sets`) and/or "fit".
     pub sets: Vec<String>,
-    /// Training runs to fit (Epoch's digitised Chinchilla points); relative to the working
-    /// directory. When it is not readable the fit uses planted synthetic data instead.
+    /// Training runs to fit. `shared:<path>` names a file in the lab's reference data folder
+    /// (`$CRUXLAB_DATA`, else `shared/data` beside the project; the default is Epoch's digitised
+    /// Chinchilla points there): when it is absent the run says so on stderr and fits planted data.
+    /// Any other non-empty value is a CSV path (relative to the working directory) that must be
+    /// readable. `""` fits planted data only.
     pub data_file: String,
     pub n_col: String,
     /// Column of training FLOPs (D = C / 6N).
@@ -204,8 +220,23 @@ const FULL_FIT: &str = "huber-fit";
 const BOOTSTRAP: &str = "bootstrap";
 
 impl Scaling {
+    /// The file `data_file` names: a reference file where it is found, a user's path as given;
+    /// `None` for `""` and for a reference file that is not on this machine.
+    fn data_path(config: &Config) -> Option<std::path::PathBuf> {
+        match config.data_file.strip_prefix(REFERENCE_PREFIX) {
+            Some(relative) => cruxlab_core::reference::locate(relative),
+            None if config.data_file.is_empty() => None,
+            None => Some(config.data_file.clone().into()),
+        }
+    }
+
+    /// The text of the runs to fit (`None`: the fit is made on planted data).
+    fn data_text(config: &Config) -> Option<String> {
+        Self::data_path(config).and_then(|p| std::fs::read_to_string(p).ok())
+    }
+
     fn fit_label(config: &Config) -> &'static str {
-        if std::fs::read_to_string(&config.data_file).is_ok() {
+        if Self::data_text(config).is_some() {
             FIT_EPOCH
         } else {
             FIT_SYNTHETIC
@@ -225,9 +256,7 @@ impl Scaling {
         FitInputs {
             label: label.to_owned(),
             // Planted data depend on the master seed alone.
-            data: (!synthetic)
-                .then(|| std::fs::read_to_string(&config.data_file).ok())
-                .flatten(),
+            data: (!synthetic).then(|| Self::data_text(config)).flatten(),
             n_col: config.n_col.clone(),
             c_col: config.c_col.clone(),
             loss_col: config.loss_col.clone(),
@@ -396,7 +425,7 @@ the t-interval shown around their mean is the Monte Carlo error of those bounds.
                 .map(|s| s.id.to_owned())
                 .chain([FIT.to_owned()])
                 .collect(),
-            data_file: "../shared/data/chinchilla/svg_extracted_data.csv".into(),
+            data_file: format!("{REFERENCE_PREFIX}{CHINCHILLA_POINTS}"),
             n_col: "Model Size".into(),
             c_col: "Training FLOP".into(),
             loss_col: "loss".into(),
@@ -465,13 +494,27 @@ the t-interval shown around their mean is the Monte Carlo error of those bounds.
                 ),
             );
         }
-        // A data file that is there must parse: a malformed one is an input error, not a reason
-        // to fall back to planted data or to leave the fit unmeasured.
+        // A file the user named must be there and parse, and so must a reference file that is
+        // there: neither is a reason to fall back to planted data or to leave the fit unmeasured.
         if config.sets.iter().any(|s| s == FIT)
-            && let Ok(text) = std::fs::read_to_string(&config.data_file)
-            && let Err(e) = parse_csv(&text, &Self::columns(config))
+            && let Some(path) = Self::data_path(config)
         {
-            return err("data_file", format!("{}: {e}", config.data_file));
+            let text = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(e) => {
+                    return err(
+                        "data_file",
+                        format!(
+                            "cannot read {}: {e} (name a readable CSV, `{REFERENCE_PREFIX}<path>` \
+                             for the reference data folder, or \"\" to fit planted data only)",
+                            path.display()
+                        ),
+                    );
+                }
+            };
+            if let Err(e) = parse_csv(&text, &Self::columns(config)) {
+                return err("data_file", format!("{}: {e}", path.display()));
+            }
         }
         Ok(())
     }
@@ -548,13 +591,25 @@ the t-interval shown around their mean is the Monte Carlo error of those bounds.
             &BOUNDED
         };
         if let Some(set) = ParameterSet::by_id(&c.set) {
-            // A fixed set has no sampling interval: its bounds are the value itself.
+            // A published set has no sampling interval that carries its parameters' covariance
+            // (Besiroglu et al. print standard errors but no covariance; the others print
+            // points), so its bounds are NaN: no claim that reads a bound is judged on a point.
+            // Its published standard errors, where it has them, are reported on its frontier row.
             let values = metrics_of(config, c, &set.law);
             let mut out: Vec<(String, f64)> =
                 values.iter().map(|(k, x)| (k.to_string(), *x)).collect();
+            // The frontier row's bounds stay the printed point: claim (5) compares the fit's
+            // interval with the value a published set implies, not with an interval.
             for (name, x) in values.iter().filter(|(k, _)| bounded.contains(k)) {
-                out.push((lo(name), *x));
-                out.push((hi(name), *x));
+                let bound = if c.model == FRONTIER { *x } else { f64::NAN };
+                out.push((lo(name), bound));
+                out.push((hi(name), bound));
+            }
+            if c.model == FRONTIER {
+                let se = published::standard_errors(set.id);
+                for (name, v) in standard_error_metrics(se.as_ref()) {
+                    out.push((name.into(), v));
+                }
             }
             return out;
         }
@@ -598,6 +653,21 @@ the t-interval shown around their mean is the Monte Carlo error of those bounds.
             ));
             out.push((FIT_OBJECTIVE.into(), full.fit.objective));
             out.push((FIT_RUNS.into(), full.fit.n_points as f64));
+            let sd = |f: fn(&ScalingLaw) -> f64| {
+                let v: Vec<f64> = boot.replicates.iter().map(|p| f(&p.to_law())).collect();
+                let m = v.iter().sum::<f64>() / v.len() as f64;
+                (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() as f64 - 1.0)).sqrt()
+            };
+            let se = ScalingLaw {
+                e: sd(|l| l.e),
+                a: sd(|l| l.a),
+                b: sd(|l| l.b),
+                alpha: sd(|l| l.alpha),
+                beta: sd(|l| l.beta),
+            };
+            for (name, v) in standard_error_metrics(Some(&se)) {
+                out.push((name.into(), v));
+            }
         }
         out
     }
@@ -616,6 +686,7 @@ the t-interval shown around their mean is the Monte Carlo error of those bounds.
             names.push(hi(name));
         }
         names.extend([CORR_ALPHA_BETA, FIT_OBJECTIVE, FIT_RUNS].map(String::from));
+        names.extend(STANDARD_ERRORS.map(String::from));
         names
     }
 
@@ -681,13 +752,17 @@ the t-interval shown around their mean is the Monte Carlo error of those bounds.
             claims.push(
                 Claim::new(
                     "data-dominates-every-set",
-                    "The data term exceeds the model term for all five models under every \
-                     parameter set, the fit judged at its 95% bootstrap lower bound.",
+                    "The data term exceeds the model term for the four large 2022 models (GPT-3, \
+                     Gopher, MT-NLG, PaLM) under every parameter set, each judged at the lower \
+                     bound of its 95% interval (the fit's bootstrap; Besiroglu et al.'s published \
+                     standard errors; a set published without uncertainty has no bound and \
+                     leaves its cells undecided). Chinchilla is left out: on the compute-optimal \
+                     frontier the data share is alpha / (alpha + beta) by definition.",
                     Effect::metric(&lo("data_share")),
                     Direction::Above,
                     0.5,
                 )
-                .filter(model_rows.clone())
+                .filter([model_rows.clone(), at(&[("large", json!(true))])].concat())
                 .cells(&["set", "model"])
                 .control(hoffmann_only)
                 .plot("data_share.svg"),
@@ -696,8 +771,9 @@ the t-interval shown around their mean is the Monte Carlo error of those bounds.
                 Claim::new(
                     "large-models-oversized",
                     "GPT-3, Gopher, MT-NLG and PaLM are larger than compute-optimal for their \
-                     training compute (N / N_opt(C) > 1) under every parameter set, the fit judged \
-                     at its 95% bootstrap lower bound.",
+                     training compute (N / N_opt(C) > 1) under every parameter set, each judged \
+                     at the lower bound of its 95% interval (sets published without uncertainty \
+                     leave their cells undecided).",
                     Effect::metric(&lo("size_ratio")),
                     Direction::Above,
                     1.0,
@@ -753,6 +829,20 @@ the t-interval shown around their mean is the Monte Carlo error of those bounds.
             );
         }
         claims
+    }
+
+    fn warnings(&self, config: &Config) -> Vec<String> {
+        let fits = config.sets.iter().any(|s| s == FIT);
+        match config.data_file.strip_prefix(REFERENCE_PREFIX) {
+            Some(relative) if fits && Self::data_path(config).is_none() => vec![format!(
+                "{relative} is not in the reference data folder {} (set {} to the folder that \
+                 holds it): the fit is made on planted data, and the claims that need real \
+                 data are skipped",
+                cruxlab_core::reference::data_dir().display(),
+                cruxlab_core::reference::DATA_ENV
+            )],
+            _ => Vec::new(),
+        }
     }
 
     fn plots(&self, _config: &Config) -> Vec<PlotSpec> {
@@ -836,17 +926,75 @@ mod tests {
         // about the refit is not declared.
         for quick in [true, false] {
             let config = Config {
-                data_file: "/nonexistent/points.csv".into(),
+                data_file: String::new(),
                 ..Scaling.default_config(quick)
             };
             assert_eq!(check_claims(&config), all[..4]);
         }
         let planted_only = Config {
-            data_file: "/nonexistent/points.csv".into(),
+            data_file: String::new(),
             sets: vec![FIT.into()],
             ..Scaling.default_config(true)
         };
         assert!(Scaling.claims(&planted_only).is_empty());
+    }
+
+    #[test]
+    fn a_data_file_the_user_named_must_be_readable() {
+        let config = Config {
+            data_file: "/nonexistent/points.csv".into(),
+            ..Scaling.default_config(true)
+        };
+        let (key, message) = Scaling.validate(&config).unwrap_err();
+        assert_eq!(key, "data_file");
+        assert!(message.contains("/nonexistent/points.csv"), "{message}");
+        // Without the fitted set the file is not read, so it need not be there.
+        let published = Config {
+            sets: vec![HOFFMANN_PRINTED.into()],
+            ..config
+        };
+        assert!(Scaling.validate(&published).is_ok());
+    }
+
+    #[test]
+    fn an_absent_reference_file_is_a_warning_and_a_planted_fit() {
+        let config = Config {
+            data_file: format!("{REFERENCE_PREFIX}no/such/points.csv"),
+            ..Scaling.default_config(true)
+        };
+        assert!(Scaling.validate(&config).is_ok());
+        assert_eq!(Scaling::fit_label(&config), FIT_SYNTHETIC);
+        let warnings = Scaling.warnings(&config);
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].contains("no/such/points.csv"),
+            "{}",
+            warnings[0]
+        );
+        assert!(warnings[0].contains("claims that need real data are skipped"));
+        // Asking for planted data only is no surprise, so no warning.
+        let planted = Config {
+            data_file: String::new(),
+            ..config
+        };
+        assert!(Scaling.warnings(&planted).is_empty());
+        assert_eq!(Scaling::fit_label(&planted), FIT_SYNTHETIC);
+    }
+
+    #[test]
+    fn the_default_data_file_is_found_from_any_working_directory() {
+        // The default names the reference folder, not a path relative to the working directory.
+        let config = Scaling.default_config(true);
+        assert!(config.data_file.starts_with(REFERENCE_PREFIX));
+        let found = Scaling::data_path(&config);
+        let expected = cruxlab_core::reference::locate(CHINCHILLA_POINTS);
+        assert_eq!(found, expected);
+        if found.is_some() {
+            assert_eq!(Scaling::fit_label(&config), FIT_EPOCH);
+            assert!(Scaling.warnings(&config).is_empty());
+        } else {
+            assert_eq!(Scaling.warnings(&config).len(), 1);
+        }
     }
 
     #[test]
@@ -876,7 +1024,7 @@ mod tests {
     }
 
     #[test]
-    fn published_sets_emit_declared_metrics_and_collapsed_bounds() {
+    fn published_sets_emit_declared_metrics_and_published_intervals() {
         let config = Scaling.default_config(true);
         let declared = Scaling.metrics(&config);
         for (i, m) in declared.iter().enumerate() {
@@ -898,8 +1046,14 @@ mod tests {
                 &BOUNDED
             };
             for name in bounded {
-                assert_eq!(value(&lo(name)), value(name));
-                assert_eq!(value(&hi(name)), value(name));
+                let (l, v, h) = (value(&lo(name)), value(name), value(&hi(name)));
+                if c.row == FRONTIER {
+                    // The printed point, which claim (5) compares the fit's interval with.
+                    assert_eq!((l, h), (v, v), "{} {name}", c.set);
+                } else {
+                    // No interval that carries the parameters' covariance is published.
+                    assert!(l.is_nan() && h.is_nan(), "{} {name}", c.set);
+                }
             }
         }
     }
@@ -936,7 +1090,13 @@ mod tests {
             compute: 0.0,
         };
         let a = cruxlab_core::measure_unit(&Scaling, &config, &c, 0);
-        assert_eq!(a, cruxlab_core::measure_unit(&Scaling, &config, &c, 1));
+        let bits = |m: &[(String, f64)]| -> Vec<(String, u64)> {
+            m.iter().map(|(k, v)| (k.clone(), v.to_bits())).collect()
+        };
+        assert_eq!(
+            bits(&a),
+            bits(&cruxlab_core::measure_unit(&Scaling, &config, &c, 1))
+        );
         let share = a.iter().find(|(k, _)| k == "data_share").unwrap().1;
         // 0.2511485941917754 / (0.06113934232593426 + 0.2511485941917754), by hand.
         assert!((share - 0.8042212484808324).abs() < 1e-12, "{share}");

@@ -49,11 +49,15 @@
 //!
 //! **Controls** (`cruxlab audit shards`): `learned::UNTRAINED` (one PPO update, shared with the
 //! other learned experiments) for the capability and goal claims, and as a null control for
-//! `sharpened`; for `represented`, a network that is not shown the diamond plane. Known from review,
-//! and reported by the audit rather than fixed here: with `p_anywhere` 0 and region 1 nothing
-//! rewards the diamond apart from the corner, so `goal-grows-narrowest` cannot come out supported,
-//! and with `p_anywhere` 0.25 the diamond is rewarded directly, so `goal-grows-widest` coming out
-//! supported is built into its training distribution.
+//! `sharpened`; for `represented`, a network that is not shown the diamond plane. Foregone by
+//! construction, and declared so: with `p_anywhere` 0 and region 1 nothing rewards the diamond
+//! apart from the corner, so `goal-grows-narrowest` cannot come out supported. The arm that can
+//! tell the sides apart is Turner et al.'s (and Langosco et al.'s): the diamond anywhere in a
+//! corner region of side 3 to 5 and never outside it (`p_anywhere` 0), so that finding the diamond
+//! inside the region is rewarded and only the test says whether the network learned "the diamond"
+//! or "the region". The quick config's widest arm is that one, small (region 3 of a 7x7 maze); an
+//! earlier quick config used `p_anywhere` 0.25 instead, which rewards the diamond everywhere and
+//! so built the supported verdict in.
 
 use candle_core::{Device, Tensor};
 use cruxlab_core::{
@@ -222,8 +226,12 @@ al. 2022; Turner et al. 2023 and the shard-theory posts (contextual decision inf
             Config {
                 seeds: 3,
                 master_seed: 2023,
-                regions: vec![1],
-                p_anywhere: vec![0.0, 0.25],
+                // The corner cell (foregone: nothing rewards the diamond apart from the corner)
+                // and Turner et al.'s arm, small: the diamond anywhere in a 3x3 corner region,
+                // never outside it, so finding it inside the region is rewarded and the test
+                // tells whether that became diamond-seeking or region-seeking.
+                regions: vec![1, 3],
+                p_anywhere: vec![0.0],
                 eval_levels: 200,
                 probe_levels: 500,
                 train: TrainSetup::quick(),
@@ -232,8 +240,8 @@ al. 2022; Turner et al. 2023 and the shard-theory posts (contextual decision inf
             Config {
                 seeds: 8,
                 master_seed: 2023,
-                regions: vec![1, 3],
-                p_anywhere: vec![0.0, 0.25],
+                regions: vec![1, 3, 5],
+                p_anywhere: vec![0.0],
                 eval_levels: 500,
                 probe_levels: 1000,
                 train: TrainSetup::full(),
@@ -585,7 +593,8 @@ mod tests {
             steps.len() * c.regions.len() * c.p_anywhere.len()
         );
         let (narrow, wide) = extremes(&c);
-        assert_eq!((narrow.p_anywhere, wide.p_anywhere), (0.0, 0.25));
+        assert_eq!((narrow.region, narrow.p_anywhere), (1, 0.0));
+        assert_eq!((wide.region, wide.p_anywhere), (3, 0.0));
     }
 
     #[test]

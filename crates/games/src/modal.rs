@@ -702,11 +702,17 @@ impl Roster {
 
     /// Every ordered pair of the roster's agents, row-major.
     pub fn table(&self) -> Result<Vec<Matchup>, ModalError> {
+        self.table_observed(|| ())
+    }
+
+    /// [`Roster::table`], calling `done` after each matchup (for a progress bar).
+    pub fn table_observed(&self, mut done: impl FnMut()) -> Result<Vec<Matchup>, ModalError> {
         let names = self.names();
         let mut out = Vec::with_capacity(names.len() * names.len());
         for row in &names {
             for column in &names {
                 out.push(self.matchup(row, column)?);
+                done();
             }
         }
         Ok(out)

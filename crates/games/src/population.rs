@@ -9,10 +9,12 @@
 //! out, and a threat premium (a threatener demands `fair_share + threat_premium`).
 //!
 //! **Tuning** ([`Population::pair`]): each principal gets its own copy, tuned independently with
-//! divergence σ: `f = f0 + σ (partiality + z)`, `prior_mean = m0 + σ z'`, `credence = c0 + σ z''`
-//! with independent standard normals, clipped to [0, 1]. `partiality` is the systematic pull of
-//! tuning toward the copy's own principal. σ = 0 gives identical copies; a large σ stands for
-//! independently built, heterogeneous systems.
+//! divergence σ: `f = f0 + partiality + σ z`, `prior_mean = m0 + σ z'`, `credence = c0 + σ z''`
+//! with independent standard normals, clipped to [0, 1]. Two separate assumptions: `partiality`
+//! (in pies) is the systematic, self-serving pull of tuning toward the copy's own principal, the
+//! same for every σ; σ is the noise of tuning. σ = 0 gives copies that differ from the base only by
+//! that pull (identical to each other when the pull is 0); a large σ stands for independently
+//! built, heterogeneous systems.
 //!
 //! **Principals** ([`PrincipalKind`]) set the threat policy: the propensity to consider a coercive
 //! threat and the follow-through (probability of executing a threat whose demand was refused).
@@ -26,12 +28,22 @@
 //! `exp(-σ / drift)` and otherwise decides afresh with probability p).
 //!
 //! **One encounter** ([`play`]):
-//! 1. *Commitment.* An agent considers a threat with its propensity; it commits (to demand
-//!    `x = f + premium`, backed by the threat) iff it predicts that the counterpart, facing that
-//!    threat alone, would leave the demand met (concede, or demand no more than the rest anyway).
-//!    With verification it reads the counterpart's parameters and predicts exactly; without, it
-//!    predicts with the base agent as the model of the counterpart. Both sides may commit at once
-//!    (a commitment race): neither sees the other's commitment before making its own.
+//! 0. *Verification.* Where verification is available it succeeds for the encounter with
+//!    probability `accuracy(d) = verify_max exp(-d / verify_scale)` ([`Verification`]), d the
+//!    Euclidean distance between the two copies' tuned parameters (fair share, prior mean,
+//!    credence): similar systems verify each other more easily. A failed verification leaves both
+//!    sides unverified.
+//! 1. *Commitment.* An agent considers a threat with its propensity. A *myopic* agent commits (to
+//!    demand `x = f + premium`, backed by the threat) iff it predicts that the counterpart, facing
+//!    that threat alone, would leave the demand met (concede, or demand no more than the rest
+//!    anyway). A *race-aware* agent ([`Commitment::RaceAware`]) also models that the counterpart
+//!    may commit too: it predicts the probability q that the counterpart commits (its propensity
+//!    times whether the myopic rule would make it commit) and commits iff its expected utility
+//!    from committing beats not committing, over the four cases (alone, race, no threat, facing
+//!    the counterpart's threat); see [`race_aware_commits`]. With verification it reads the
+//!    counterpart's parameters and predicts exactly; without, it predicts with the base agent as
+//!    the model of the counterpart. Both sides may commit at once (a commitment race): neither
+//!    sees the other's commitment before making its own.
 //! 2. *Demands.* A committed agent demands its commitment. An uncommitted agent facing a
 //!    commitment concedes (demands the rest) iff `u(1 - x) >= -p D`, where `D` is the threat damage
 //!    and `p` the follow-through it believes: the threatener's actual one with verification, its
@@ -41,7 +53,11 @@
 //!    without verification it best-responds to its prior, `argmax_d d P(counterpart's demand <=
 //!    1 - d)` over demands at least its reservation.
 //! 3. *Execution.* After a failure each committed agent executes its threat with its
-//!    follow-through probability.
+//!    follow-through probability, raised by `surrogate_premium` (capped at 1) when the threat would
+//!    hit surrogate goals: executing a threat that harms nobody real is cheaper to do.
+//!
+//! **Pairs.** Both copies may represent principals of one kind, or a mixed pair ([`Pairing`]): an
+//! AI principal's copy (side 0) against a human principal's (side 1).
 //!
 //! All randomness of an encounter is drawn up front ([`EncounterDraws`]) in a fixed order, so
 //! conditions that differ only in σ, verification, principal kind or adoption see the same random
@@ -177,13 +193,45 @@ fn keep_probability(sigma: f64, drift: f64) -> f64 {
     }
 }
 
+/// Who the two sides of an encounter represent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pairing {
+    /// Both sides represent misaligned AI principals.
+    Ai,
+    /// Both sides represent human principals with AI assistants.
+    Human,
+    /// Side 0 represents an AI principal, side 1 a human principal.
+    Mixed,
+}
+
+impl Pairing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pairing::Ai => "ai",
+            Pairing::Human => "human",
+            Pairing::Mixed => "mixed",
+        }
+    }
+
+    /// The principal kind of each side.
+    pub fn kinds(self) -> [PrincipalKind; 2] {
+        match self {
+            Pairing::Ai => [PrincipalKind::Ai; 2],
+            Pairing::Human => [PrincipalKind::Human; 2],
+            Pairing::Mixed => [PrincipalKind::Ai, PrincipalKind::Human],
+        }
+    }
+}
+
 /// A population of bargainers: one base model, tuned per principal.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Population {
     pub base: BaseAgent,
-    /// Divergence of tuning.
+    /// Divergence (noise) of tuning.
     pub sigma: f64,
-    /// Systematic pull of tuning toward one's own principal, in units of σ.
+    /// Systematic pull of tuning toward one's own principal, in pies (added to the fair share
+    /// whatever σ is).
     pub partiality: f64,
     pub ai: ThreatPolicy,
     pub human: ThreatPolicy,
@@ -215,6 +263,8 @@ pub struct EncounterDraws {
     /// Uniforms: each side considering a threat, each side executing one.
     pub considers: [f64; 2],
     pub executes: [f64; 2],
+    /// Uniform: whether verification succeeds in this encounter.
+    pub verifies: f64,
 }
 
 impl EncounterDraws {
@@ -232,6 +282,7 @@ impl EncounterDraws {
             adopts: [u(), u()],
             considers: [u(), u()],
             executes: [u(), u()],
+            verifies: u(),
         }
     }
 }
@@ -263,6 +314,11 @@ impl Population {
 
     /// The two tuned copies of one encounter, both representing principals of `kind`.
     pub fn pair(&self, kind: PrincipalKind, draws: &EncounterDraws) -> [Bargainer; 2] {
+        self.pair_of([kind, kind], draws)
+    }
+
+    /// The two tuned copies of one encounter, side k representing a principal of `kinds[k]`.
+    pub fn pair_of(&self, kinds: [PrincipalKind; 2], draws: &EncounterDraws) -> [Bargainer; 2] {
         let b = &self.base;
         let s = self.sigma;
         let policy = self.surrogates;
@@ -283,13 +339,13 @@ impl Population {
                 }
             };
             Bargainer {
-                fair_share: (b.fair_share + s * (self.partiality + zf)).clamp(0.0, 1.0),
+                fair_share: (b.fair_share + self.partiality + s * zf).clamp(0.0, 1.0),
                 prior_mean: (b.prior_mean + s * zm).clamp(0.0, 1.0),
                 prior_sd: b.prior_sd,
                 unfairness_aversion: b.unfairness_aversion,
                 credence: (b.credence + s * zc).clamp(0.0, 1.0),
                 threat_premium: b.threat_premium,
-                threat: self.threat_policy(kind),
+                threat: self.threat_policy(kinds[k]),
                 surrogate,
             }
         };
@@ -383,15 +439,84 @@ pub fn verified_demands(pair: &[Bargainer; 2], units: u32) -> [u32; 2] {
     [d0, units - d0]
 }
 
+/// How well two copies can verify each other: the probability that verification succeeds falls
+/// with the distance between their tuned parameters, `max exp(-d / scale)`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Verification {
+    /// Accuracy between identical copies (d = 0).
+    pub max: f64,
+    /// Distance over which the accuracy falls by a factor e.
+    pub scale: f64,
+}
+
+impl Verification {
+    /// Verification that always succeeds.
+    pub const PERFECT: Verification = Verification {
+        max: 1.0,
+        scale: f64::INFINITY,
+    };
+
+    /// The probability that two copies at parameter distance `d` verify each other.
+    pub fn accuracy(&self, d: f64) -> f64 {
+        if self.scale.is_infinite() || d <= 0.0 {
+            self.max
+        } else if self.scale <= 0.0 {
+            0.0
+        } else {
+            self.max * (-d / self.scale).exp()
+        }
+    }
+}
+
+/// How an agent decides whether to back a demand with a threat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Commitment {
+    /// Commit iff the counterpart, facing my threat alone, would leave my demand met.
+    Myopic,
+    /// Commit iff that beats not committing in expectation, given that the counterpart may commit
+    /// too ([`race_aware_commits`]).
+    RaceAware,
+}
+
+impl Commitment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Commitment::Myopic => "myopic",
+            Commitment::RaceAware => "race_aware",
+        }
+    }
+}
+
 /// How an encounter is run.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Protocol {
     /// Pie size, threat damage and cost (the surrogate shield is set per encounter).
     pub game: NashDemandGame,
-    /// Agents read each other's parameters (and so the credibility of commitments).
+    /// Verification is available: agents try to read each other's parameters (and so the
+    /// credibility of commitments); it succeeds with `verify`'s accuracy.
     pub verification: bool,
+    pub verify: Verification,
     /// Whether threats can be made at all (the commitment stage is played).
     pub threats: bool,
+    pub commitment: Commitment,
+    /// Added to a threatener's follow-through when the threat would hit surrogate goals.
+    pub surrogate_premium: f64,
+}
+
+impl Protocol {
+    /// Perfect verification (when on), myopic commitment, no surrogate premium.
+    pub fn simple(game: NashDemandGame, verification: bool, threats: bool) -> Protocol {
+        Protocol {
+            game,
+            verification,
+            verify: Verification::PERFECT,
+            threats,
+            commitment: Commitment::Myopic,
+            surrogate_premium: 0.0,
+        }
+    }
 }
 
 /// What happened in one encounter.
@@ -404,6 +529,10 @@ pub struct Encounter {
     pub conceded: [bool; 2],
     /// Both sides had adopted surrogate goals.
     pub both_adopted: bool,
+    /// Verification was available and succeeded.
+    pub verified: bool,
+    /// Each side's return (share, minus threat damage suffered and execution cost paid).
+    pub returns: [f64; 2],
 }
 
 impl Encounter {
@@ -419,6 +548,109 @@ impl Encounter {
     pub fn threat_executed(&self) -> bool {
         self.outcome.executed.iter().any(|&e| e)
     }
+}
+
+/// The share side `me` gets when the demands `mine` and `theirs` fit in `units` (the rest split
+/// evenly).
+fn agreed_share(mine: u32, theirs: u32, units: u32) -> f64 {
+    (mine as f64 + (units - mine - theirs) as f64 / 2.0) / units as f64
+}
+
+/// Whether a lone threat of `x` units from `me` would leave its demand met, as `me` predicts it:
+/// the counterpart (as `me` models it: `target`, whose ordinary demand would be `ordinary`) would
+/// ask for no more than the rest anyway, or concede, believing the threat is executed with
+/// probability `belief`.
+fn lone_threat_met(
+    target: &Bargainer,
+    ordinary: u32,
+    x: u32,
+    units: u32,
+    belief: f64,
+    damage: f64,
+) -> bool {
+    ordinary <= units - x.min(units) || target.concedes(x, units, belief, damage)
+}
+
+/// What one side knows of an encounter when it decides whether to commit: the counterpart as it
+/// models it, and how it models itself in the counterpart's eyes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CommitmentView {
+    pub me: Bargainer,
+    /// The counterpart as `me` models it (its actual parameters if verified, else the base).
+    pub other: Bargainer,
+    /// `me` as the counterpart models it (actual if verified, else the base).
+    pub me_seen: Bargainer,
+    /// The ordinary demands (no threats) `me` predicts: its own, the counterpart's.
+    pub ordinary: [u32; 2],
+    /// `me`'s belief that the counterpart executes a refused threat.
+    pub other_follow_through: f64,
+    /// The counterpart's belief that `me` executes a refused threat.
+    pub my_follow_through_seen: f64,
+}
+
+/// Race-aware commitment (the rule of [`Commitment::RaceAware`], as `view.me` evaluates it).
+///
+/// Let x and y be the two sides' threat demands, q = (the counterpart's propensity) x (1 if the
+/// myopic rule would make it commit against me, else 0), p its follow-through as I believe it, D the
+/// damage, c the cost of executing, f my follow-through and u my utility. Then
+///
+/// * committing alone gives u(my share) if the counterpart leaves x met, else u(0) - f c;
+/// * a race gives u(my share) if x + y fit in the pie, else u(0) - p D - f c;
+/// * no threat at all gives u(my share of the ordinary demands), u(0) if they do not fit;
+/// * facing the counterpart's threat gives u(rest) if I concede, u(my share) if my ordinary demand
+///   fits beside y, else u(0) - p D;
+///
+/// and I commit iff (1 - q) alone + q race > (1 - q) no threat + q facing. Returns the decision
+/// and the two expected utilities (commit, do not commit).
+pub fn race_aware_commits(view: &CommitmentView, game: &NashDemandGame) -> (bool, f64, f64) {
+    let units = game.units;
+    let d = game.threat_damage;
+    let me = &view.me;
+    let other = &view.other;
+    let u = |share: f64| me.utility(share);
+    let f = me.threat.follow_through;
+    let x = me.threat_demand(units);
+    let y = other.threat_demand(units);
+    let [mine, theirs] = view.ordinary;
+    let p = view.other_follow_through;
+    // Would the counterpart commit against me, by the myopic rule, as I predict it?
+    let other_commits = lone_threat_met(
+        &view.me_seen,
+        mine,
+        y,
+        units,
+        view.my_follow_through_seen,
+        d,
+    );
+    let q = other.threat.propensity * other_commits as u8 as f64;
+    let alone = if theirs <= units - x {
+        u(agreed_share(x, theirs, units))
+    } else if other.concedes(x, units, view.my_follow_through_seen, d) {
+        u(x as f64 / units as f64)
+    } else {
+        u(0.0) - f * game.threat_cost
+    };
+    let race = if x + y <= units {
+        u(agreed_share(x, y, units))
+    } else {
+        u(0.0) - p * d - f * game.threat_cost
+    };
+    let calm = if mine + theirs <= units {
+        u(agreed_share(mine, theirs, units))
+    } else {
+        u(0.0)
+    };
+    let rest = units - y.min(units);
+    let facing = if mine <= rest {
+        u(agreed_share(mine, y, units))
+    } else if me.concedes(y, units, p, d) {
+        u(rest as f64 / units as f64)
+    } else {
+        u(0.0) - p * d
+    };
+    let commit = (1.0 - q) * alone + q * race;
+    let hold = (1.0 - q) * calm + q * facing;
+    (commit > hold, commit, hold)
 }
 
 /// Play one encounter between the tuned copies `pair` (see the module doc for the protocol).
@@ -438,16 +670,17 @@ pub fn play(
     let units = game.units;
     let damage = game.threat_damage;
     let mut state = game.start();
+    let distance = crate::simulation::distance(&pair[0].parameters(), &pair[1].parameters());
+    let verified = protocol.verification && draws.verifies < protocol.verify.accuracy(distance);
 
     // The demands each side would make if nobody threatened.
-    let ordinary = if protocol.verification {
+    let ordinary = if verified {
         verified_demands(pair, units)
     } else {
         [pair[0].blind_demand(units), pair[1].blind_demand(units)]
     };
 
-    // Stage 1: commitments. A threat is worth committing to if the counterpart, facing it alone,
-    // would leave the committed demand met (by conceding, or because its own demand fits anyway).
+    // Stage 1: commitments.
     let mut committed = [None; 2];
     if protocol.threats {
         for i in 0..2 {
@@ -456,16 +689,43 @@ pub fn play(
                 continue;
             }
             let x = me.threat_demand(units);
-            let rest = units - x;
-            let predicted = if protocol.verification {
-                let target = &pair[1 - i];
-                ordinary[1 - i] <= rest
-                    || target.concedes(x, units, me.threat.follow_through, damage)
+            // The counterpart, and me in its eyes, as far as I can tell.
+            let (other, me_seen, other_ordinary, belief, belief_seen) = if verified {
+                let j = 1 - i;
+                (
+                    pair[j],
+                    pair[i],
+                    ordinary[j],
+                    me.threat.follow_through,
+                    pair[j].threat.follow_through,
+                )
             } else {
                 let model = base.as_bargainer(me.threat);
-                model.blind_demand(units) <= rest || model.concedes(x, units, base.credence, damage)
+                (
+                    model,
+                    model,
+                    model.blind_demand(units),
+                    base.credence,
+                    me.credence,
+                )
             };
-            if predicted {
+            let commit = match protocol.commitment {
+                Commitment::Myopic => {
+                    lone_threat_met(&other, other_ordinary, x, units, belief, damage)
+                }
+                Commitment::RaceAware => {
+                    let view = CommitmentView {
+                        me: *me,
+                        other,
+                        me_seen,
+                        ordinary: [ordinary[i], other_ordinary],
+                        other_follow_through: belief_seen,
+                        my_follow_through_seen: belief,
+                    };
+                    race_aware_commits(&view, &game).0
+                }
+            };
+            if commit {
                 committed[i] = Some(x);
             }
         }
@@ -484,7 +744,7 @@ pub fn play(
         match (committed[j], committed[i]) {
             (Some(x), _) => demands[j] = x,
             (None, Some(x)) => {
-                let belief = if protocol.verification {
+                let belief = if verified {
                     pair[i].threat.follow_through
                 } else {
                     pair[j].credence
@@ -504,10 +764,15 @@ pub fn play(
 
     // Stage 3: execution after a failure.
     if !state.is_terminal() {
+        let premium = if both_adopted {
+            protocol.surrogate_premium
+        } else {
+            0.0
+        };
         let moves: Vec<usize> = (0..2)
             .map(|i| {
-                let execute =
-                    committed[i].is_some() && draws.executes[i] < pair[i].threat.follow_through;
+                let p = (pair[i].threat.follow_through + premium).min(1.0);
+                let execute = committed[i].is_some() && draws.executes[i] < p;
                 game.action(if execute {
                     DemandMove::Execute
                 } else {
@@ -517,11 +782,14 @@ pub fn play(
             .collect();
         state.apply_actions(&moves).expect("legal executions");
     }
+    let r = state.returns();
     Encounter {
         outcome: state.outcome().expect("the play is over"),
         committed: committed.map(|c| c.is_some()),
         conceded,
         both_adopted,
+        verified,
+        returns: [r[0], r[1]],
     }
 }
 

@@ -321,3 +321,42 @@ fn formulas_too_deep_or_too_long_are_refused_with_their_place() {
     assert!(parse_formula(&format!("{}them(me)", "!".repeat(150))).is_ok());
     assert!(parse_formula(&vec!["them(me)"; 500].join(" & ")).is_ok());
 }
+
+proptest::proptest! {
+    /// FairBot_k against FairBot_m: symmetric, and once FairBot_k cooperates with itself, so does
+    /// every larger bound written with as many digits.
+    #[test]
+    fn bounded_fairbots_are_symmetric_and_monotone_within_a_digit_count(
+        k in 0u64..100_000,
+        m in 0u64..100_000,
+        overhead in 0.0f64..500.0,
+        per_digit in 0.0f64..50.0,
+    ) {
+        let p = cruxlab_games::bounded::ProofLengths { overhead, per_digit };
+        proptest::prop_assert_eq!(p.fairbots_cooperate(k, m), p.fairbots_cooperate(m, k));
+        let digits = cruxlab_games::bounded::digits;
+        if p.fairbots_cooperate(k, k) && m >= k && digits(m) == digits(k) {
+            proptest::prop_assert!(p.fairbots_cooperate(m, m));
+        }
+    }
+
+    /// Provable rewrites never change how two perturbed FairBots or PrudentBots play each other
+    /// (both cooperate), whatever the rewrites.
+    #[test]
+    fn provable_rewrites_keep_loebian_cooperation(
+        seed in proptest::prelude::any::<u64>(),
+        a in 0u64..4,
+        b in 0u64..4,
+        prudent in proptest::prelude::any::<bool>(),
+    ) {
+        use rand::SeedableRng;
+        let roster = cruxlab_games::Roster::classic();
+        let name = if prudent { "PrudentBot" } else { "FairBot" };
+        let base = roster.get(name).unwrap().formula.clone();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let x = cruxlab_games::divergence::perturb(&base, a, 0.0, &mut rng);
+        let y = cruxlab_games::divergence::perturb(&base, b, 0.0, &mut rng);
+        let m = cruxlab_games::divergence::divergent_match(&roster, name, [x, y]).unwrap();
+        proptest::prop_assert!(m.row_cooperates && m.column_cooperates);
+    }
+}

@@ -24,7 +24,7 @@ fn population(sigma: f64) -> Population {
     Population {
         base: BaseAgent::default(),
         sigma,
-        partiality: 0.5,
+        partiality: 0.0,
         ai: AI,
         human: HUMAN,
         surrogates: SurrogatePolicy::NONE,
@@ -32,11 +32,7 @@ fn population(sigma: f64) -> Population {
 }
 
 fn protocol(verification: bool, threats: bool) -> Protocol {
-    Protocol {
-        game: NashDemandGame::default(),
-        verification,
-        threats,
-    }
+    Protocol::simple(NashDemandGame::default(), verification, threats)
 }
 
 /// Per-seed rates of `event` over `encounters` encounters, for `seeds` seeds.
@@ -96,16 +92,17 @@ fn identical_copies_never_fail_without_threats() {
 }
 
 /// Verified copies without threats fail iff their reservations do not fit in the pie:
-/// `ceil(X0) + ceil(X1) > U` with `X = U α/(1+α) (f0 + σ (β + z))`, z standard normal.
+/// `ceil(X0) + ceil(X1) > U` with `X = U α/(1+α) (f0 + β + σ z)`, z standard normal.
 /// P(fail) = sum_k P(ceil(X1) = k) P(X0 > U - k).
 #[test]
 fn normative_disagreement_failure_matches_its_closed_form() {
     let sigma = 0.1;
     let mut pop = population(sigma);
+    pop.partiality = 0.05;
     pop.base.unfairness_aversion = 4.0;
     let units = 100.0;
     let scale = units * 4.0 / 5.0;
-    let mean = scale * (pop.base.fair_share + sigma * pop.partiality);
+    let mean = scale * (pop.base.fair_share + pop.partiality);
     let sd = scale * sigma;
     let cdf = |x: f64| normal_cdf((x - mean) / sd);
     let expected: f64 = (0..=100)
@@ -317,4 +314,136 @@ fn similarity_based_copies_cooperate_when_close() {
         cruxlab_games::simulation::distance(&far[0].parameters(), &far[1].parameters()) <= 0.05
     );
     assert!(!x.cooperates(&ProgramAgent::CooperateBot, &mut rng));
+}
+
+/// Race-aware commitment between two verified, identical base copies with AI principals
+/// (propensity q, follow-through 1), damage 0.5, cost 0.05, by hand. The threat demand is 70 of
+/// 100, the ordinary verified split 50/50, and the base concedes to a 70/30 threat (u(0.3) =
+/// 0.3 - 2 x 0.2 = -0.1 >= -0.5). So: alone u(0.7) = 0.7; race u(0) - 0.5 - 0.05 = -1 - 0.55 =
+/// -1.55; no threat u(0.5) = 0.5; facing a threat (concede) u(0.3) = -0.1. With q = 0.4:
+/// commit 0.6 x 0.7 - 0.4 x 1.55 = -0.20 < hold 0.6 x 0.5 - 0.4 x 0.1 = 0.26, so it does not
+/// commit; with q = 0.1: 0.63 - 0.155 = 0.475 > 0.45 - 0.01 = 0.44, so it does. The break-even
+/// is 0.2 (1 - q) = 1.45 q, q = 0.1212.
+#[test]
+fn race_aware_commitment_by_hand() {
+    use cruxlab_games::population::{CommitmentView, race_aware_commits};
+    let game = NashDemandGame::default();
+    for (q, commits, eu_commit, eu_hold) in [(0.4, false, -0.20, 0.26), (0.1, true, 0.475, 0.44)] {
+        let b = BaseAgent::default().as_bargainer(ThreatPolicy {
+            propensity: q,
+            follow_through: 1.0,
+        });
+        let view = CommitmentView {
+            me: b,
+            other: b,
+            me_seen: b,
+            ordinary: [50, 50],
+            other_follow_through: 1.0,
+            my_follow_through_seen: 1.0,
+        };
+        let (decision, commit, hold) = race_aware_commits(&view, &game);
+        assert_eq!(decision, commits, "q = {q}");
+        assert!((commit - eu_commit).abs() < 1e-12, "{commit}");
+        assert!((hold - eu_hold).abs() < 1e-12, "{hold}");
+    }
+    // In play: identical verified copies with propensity 0.4 never commit, so never fail.
+    let pop = population(0.0);
+    let race_aware = Protocol {
+        commitment: cruxlab_games::Commitment::RaceAware,
+        ..protocol(true, true)
+    };
+    let r = rates(&pop, PrincipalKind::Ai, &race_aware, 3, 1000, |e| {
+        e.threat_made() || !e.outcome.agreement
+    });
+    assert_eq!(r, vec![0.0; 3]);
+}
+
+#[test]
+fn verification_accuracy_falls_with_distance() {
+    use cruxlab_games::Verification;
+    let v = Verification {
+        max: 0.9,
+        scale: 0.2,
+    };
+    assert_eq!(v.accuracy(0.0), 0.9);
+    assert!((v.accuracy(0.2) - 0.9 / std::f64::consts::E).abs() < 1e-12);
+    assert_eq!(Verification::PERFECT.accuracy(5.0), 1.0);
+    // Identical copies (distance 0) verify with probability max.
+    let pop = population(0.0);
+    let p = Protocol {
+        verify: v,
+        ..protocol(true, false)
+    };
+    let r: Vec<f64> = (0..20)
+        .map(|seed| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let n = 2000;
+            (0..n)
+                .filter(|_| {
+                    let draws = EncounterDraws::sample(&mut rng);
+                    population::play(&pop.pair(PrincipalKind::Ai, &draws), &pop.base, &p, &draws)
+                        .verified
+                })
+                .count() as f64
+                / n as f64
+        })
+        .collect();
+    let (m, lo, hi) = ci(&r);
+    assert!(lo <= 0.9 && 0.9 <= hi, "{m} [{lo}, {hi}]");
+}
+
+#[test]
+fn mixed_pairs_put_the_ai_principal_first() {
+    let pop = population(0.1);
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let draws = EncounterDraws::sample(&mut rng);
+    let pair = pop.pair_of(cruxlab_games::Pairing::Mixed.kinds(), &draws);
+    assert_eq!(pair[0].threat, AI);
+    assert_eq!(pair[1].threat, HUMAN);
+    // The tuning noise is the same as in a like pair.
+    let like = pop.pair(PrincipalKind::Ai, &draws);
+    assert_eq!(pair[1].fair_share, like[1].fair_share);
+}
+
+proptest! {
+    /// Returns: agreements share the pie; a failure leaves each side at most 0; a side's return
+    /// is its share minus what it suffered and paid.
+    #[test]
+    fn returns_match_the_outcome(
+        seed in any::<u64>(),
+        sigma in 0.0f64..0.4,
+        race_aware in any::<bool>(),
+        mixed in any::<bool>(),
+        scale in 0.01f64..1.0,
+        premium in 0.0f64..1.0,
+    ) {
+        let mut pop = population(sigma);
+        pop.surrogates = SurrogatePolicy { adoption: Adoption::Independent, p: 0.5, drift: 0.1 };
+        let protocol = Protocol {
+            commitment: if race_aware {
+                cruxlab_games::Commitment::RaceAware
+            } else {
+                cruxlab_games::Commitment::Myopic
+            },
+            verify: cruxlab_games::Verification { max: 1.0, scale },
+            surrogate_premium: premium,
+            ..protocol(true, true)
+        };
+        let pairing = if mixed { cruxlab_games::Pairing::Mixed } else { cruxlab_games::Pairing::Ai };
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        for _ in 0..20 {
+            let draws = EncounterDraws::sample(&mut rng);
+            let pair = pop.pair_of(pairing.kinds(), &draws);
+            let e = population::play(&pair, &pop.base, &protocol, &draws);
+            let o = e.outcome;
+            let total = e.returns[0] + e.returns[1];
+            prop_assert!((1.0 - total - o.welfare_lost()).abs() < 1e-9);
+            if !o.agreement {
+                prop_assert!(e.returns[0] <= 0.0 && e.returns[1] <= 0.0);
+            }
+            if e.verified {
+                prop_assert!(protocol.verification);
+            }
+        }
+    }
 }

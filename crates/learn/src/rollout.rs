@@ -77,6 +77,30 @@ pub fn rollout(
     play: &Play,
     hook: Hook<'_>,
 ) -> Result<Vec<Trajectory>> {
+    rollout_with(levels, play, &mut |state| {
+        action_probs(net, state, &play.planes, hook)
+    })
+}
+
+/// Episodes of the uniformly random policy (each move with probability 1/4), sampled from the
+/// same per-level streams as [`rollout`]: the baseline any learned competence is measured against.
+pub fn rollout_uniform(levels: &[Level], play: &Play) -> Vec<Trajectory> {
+    rollout_with(levels, play, &mut |state| {
+        Ok(vec![[1.0 / ACTIONS as f32; ACTIONS]; state.len()])
+    })
+    .expect("the uniform policy cannot fail")
+}
+
+/// Action probabilities for every level's current state (what drives [`rollout_with`]).
+pub type ActionProbs<'a> = &'a mut dyn FnMut(&[Level]) -> Result<Vec<[f32; ACTIONS]>>;
+
+/// The lockstep episode loop of [`rollout`], with the action probabilities of every level's
+/// current state from `probs`.
+pub fn rollout_with(
+    levels: &[Level],
+    play: &Play,
+    probs: ActionProbs<'_>,
+) -> Result<Vec<Trajectory>> {
     let mut state: Vec<Level> = levels.to_vec();
     let mut rngs: Vec<ChaCha8Rng> = (0..levels.len())
         .map(|i| ChaCha8Rng::seed_from_u64(VecEnv::episode_seed(play.seed, i, 0)))
@@ -95,7 +119,7 @@ pub fn rollout(
         if !live.iter().any(|&l| l) {
             break;
         }
-        let probs = action_probs(net, &state, &play.planes, hook)?;
+        let probs = probs(&state)?;
         for i in 0..levels.len() {
             if !live[i] {
                 continue;

@@ -281,3 +281,67 @@ fn checkpoints_round_trip() {
     );
     assert!(checkpoint::to_bytes(&back).unwrap() == checkpoint::to_bytes(&net).unwrap());
 }
+
+/// Turner et al.'s cheese vector is built at a maze's initial observation and applied elsewhere in
+/// the same maze. Built at the very state it is applied to, subtracting it is exactly removing the
+/// diamond from the input (`a - (a - b) = b` at the site, and the rest of the pass is the same
+/// function of it); applied at another state of the same maze it is not (the ReLU gating and the
+/// agent's position interact with the diamond's contribution).
+#[test]
+fn a_vector_from_the_initial_observation_is_not_an_ablation_elsewhere() {
+    use cruxlab_grid::{ObjectKind, Pos};
+    use cruxlab_learn::interp::capture;
+    use cruxlab_learn::rollout::observe;
+    use cruxlab_learn::{CornerMazes, Plane};
+    let dist = CornerMazes {
+        size: 9,
+        region: 1,
+        p_anywhere: 0.0,
+    };
+    let planes = [Plane::Wall, Plane::Agent, Plane::Diamond];
+    let level = dist.test_level(5);
+    let input = InputShape {
+        height: 9,
+        width: 9,
+        channels: 3,
+    };
+    for (cfg, layer) in [(NetConfig::mlp(), 1), (NetConfig::cnn(), 1)] {
+        let net = ActorCritic::new(&cfg, input, 3).unwrap();
+        let x = |l: &cruxlab_grid::Level| {
+            net.input_tensor(&observe(std::slice::from_ref(l), &planes))
+                .unwrap()
+        };
+        let mut empty = level.clone();
+        empty.remove_objects(ObjectKind::Diamond);
+        let act = |l: &cruxlab_grid::Level| capture(&net, &x(l), layer).unwrap();
+        let v = (act(&level) - act(&empty)).unwrap();
+        // Another state of maze A: the agent on a different floor cell.
+        let diamond = level.first_of(ObjectKind::Diamond).unwrap();
+        let other = (0..level.cells())
+            .map(|i| level.pos(i))
+            .filter(|&p| !level.is_wall(p) && p != level.agent() && p != diamond)
+            .max_by_key(|&p: &Pos| {
+                p.row.abs_diff(level.agent().row) + p.col.abs_diff(level.agent().col)
+            })
+            .unwrap();
+        let (mut moved, mut moved_empty) = (level.clone(), empty.clone());
+        moved.set_agent(other);
+        moved_empty.set_agent(other);
+        let steered = (act(&moved) - &v).unwrap();
+        let ablated = act(&moved_empty);
+        let gap = values(&(&steered - &ablated).unwrap().abs().unwrap())
+            .into_iter()
+            .fold(0.0f32, f32::max);
+        assert!(
+            gap > 1e-3,
+            "{:?}: steering elsewhere equals ablation (gap {gap})",
+            cfg.kind
+        );
+        // Built at the state it is applied to, it is the ablation (to rounding).
+        let same = (act(&level) - &v).unwrap();
+        let gap_same = values(&(&same - &act(&empty)).unwrap().abs().unwrap())
+            .into_iter()
+            .fold(0.0f32, f32::max);
+        assert!(gap_same < 1e-5, "{:?}: {gap_same}", cfg.kind);
+    }
+}

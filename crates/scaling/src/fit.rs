@@ -79,7 +79,17 @@ impl HuberFit {
         starts: &[[f64; 5]],
         options: &LbfgsOptions,
     ) -> Result<HuberFit, FitError> {
-        Self::fit_with(objective, starts, options, true)
+        Self::fit_with(objective, starts, options, true, &|| ())
+    }
+
+    /// [`HuberFit::fit`], calling `done` after each start (for a progress bar).
+    pub fn fit_observed(
+        objective: &HuberObjective,
+        starts: &[[f64; 5]],
+        options: &LbfgsOptions,
+        done: &(dyn Fn() + Sync),
+    ) -> Result<HuberFit, FitError> {
+        Self::fit_with(objective, starts, options, true, done)
     }
 
     /// The same on a private pool of `threads` threads (sequential if the pool cannot be built).
@@ -103,7 +113,7 @@ impl HuberFit {
         starts: &[[f64; 5]],
         options: &LbfgsOptions,
     ) -> Result<HuberFit, FitError> {
-        Self::fit_with(objective, starts, options, false)
+        Self::fit_with(objective, starts, options, false, &|| ())
     }
 
     /// Minimise from every start, in parallel or in order (the results are the same), and keep the
@@ -113,11 +123,16 @@ impl HuberFit {
         starts: &[[f64; 5]],
         options: &LbfgsOptions,
         parallel: bool,
+        done: &(dyn Fn() + Sync),
     ) -> Result<HuberFit, FitError> {
         if objective.len() < 6 {
             return Err(FitError::TooFewRuns(objective.len()));
         }
-        let from = |x0: &[f64; 5]| lbfgs::minimise(|x| objective.value_grad(x), *x0, options);
+        let from = |x0: &[f64; 5]| {
+            let minimum = lbfgs::minimise(|x| objective.value_grad(x), *x0, options);
+            done();
+            minimum
+        };
         let results: Vec<Minimum> = if parallel {
             starts.par_iter().map(from).collect()
         } else {
@@ -197,9 +212,24 @@ impl Bootstrap {
         options: &BootstrapOptions,
         lbfgs_options: &LbfgsOptions,
     ) -> Bootstrap {
+        Self::run_observed(objective, from, options, lbfgs_options, &|| ())
+    }
+
+    /// [`Bootstrap::run`], calling `done` after each refit (for a progress bar).
+    pub fn run_observed(
+        objective: &HuberObjective,
+        from: &LogParams,
+        options: &BootstrapOptions,
+        lbfgs_options: &LbfgsOptions,
+        done: &(dyn Fn() + Sync),
+    ) -> Bootstrap {
         let refits: Vec<Minimum> = (0..options.resamples)
             .into_par_iter()
-            .map(|r| Self::refit(objective, from, options.seed, r as u64, lbfgs_options))
+            .map(|r| {
+                let refit = Self::refit(objective, from, options.seed, r as u64, lbfgs_options);
+                done();
+                refit
+            })
             .collect();
         Self::collect(options.seed, refits)
     }

@@ -16,6 +16,8 @@
 //!   not be read at face value (poorly identified exponents, optima the grid rarely finds).
 //! - [`report`]: a fit's report (table, residuals CSV, figures, HTML page) as strings.
 //! - [`fit_file`]: the JSON record of a fit (`fit.json`) and the parameter files read back from it.
+//! - [`published`]: the uncertainty published with a parameter set (Besiroglu et al.'s standard
+//!   errors) and parameter draws that carry it.
 //! - [`planning`]: predictions and plans for budgets as records (text and JSON), and the plan's
 //!   figures.
 //! - [`figure`]: SVG figures of fits, residuals, iso-FLOP curves and frontiers (strings; the caller
@@ -45,6 +47,7 @@ pub mod objective;
 pub mod observations;
 pub mod optimal;
 pub mod planning;
+pub mod published;
 pub mod report;
 pub mod synthetic;
 

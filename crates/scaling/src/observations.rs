@@ -98,7 +98,7 @@ pub fn parse_csv(text: &str, columns: &Columns) -> Result<Vec<Observation>, Data
         .enumerate()
         .find(|(i, h)| header[..*i].contains(h))
     {
-        return Err(DataError::DuplicateColumn { column: h.clone() });
+        return Err(DataError::DuplicateColumn { column: shown(h) });
     }
     let find = |name: &str| {
         header
@@ -108,7 +108,7 @@ pub fn parse_csv(text: &str, columns: &Columns) -> Result<Vec<Observation>, Data
                 column: name.to_owned(),
                 available: header
                     .iter()
-                    .map(|h| format!("'{h}'"))
+                    .map(|h| format!("'{}'", shown(h)))
                     .collect::<Vec<_>>()
                     .join(", "),
             })
@@ -141,13 +141,13 @@ pub fn parse_csv(text: &str, columns: &Columns) -> Result<Vec<Observation>, Data
             let value: f64 = raw.parse().map_err(|_| DataError::NotNumeric {
                 line,
                 column: name.to_owned(),
-                value: raw.to_owned(),
+                value: shown(raw),
             })?;
             if !(value.is_finite() && value > 0.0) {
                 return Err(DataError::NotPositive {
                     line,
                     column: name.to_owned(),
-                    value: raw.to_owned(),
+                    value: shown(raw),
                 });
             }
             Ok(value)
@@ -156,7 +156,16 @@ pub fn parse_csv(text: &str, columns: &Columns) -> Result<Vec<Observation>, Data
         let tokens = cell(tokens_at, tokens_name)?;
         let loss = cell(loss_at, &columns.loss)?;
         let d = if is_compute {
-            tokens / (FLOPS_PER_PARAM_TOKEN * n)
+            let d = tokens / (FLOPS_PER_PARAM_TOKEN * n);
+            // C and N can each be fine while C / 6N underflows to 0 or overflows.
+            if !(d.is_finite() && d > 0.0) {
+                return Err(DataError::NotPositive {
+                    line,
+                    column: tokens_name.to_owned(),
+                    value: format!("D = C / (6 N) = {d:e} (C = {tokens:e}, N = {n:e})"),
+                });
+            }
+            d
         } else {
             tokens
         };
@@ -168,16 +177,29 @@ pub fn parse_csv(text: &str, columns: &Columns) -> Result<Vec<Observation>, Data
     Ok(out)
 }
 
+/// A cell or header name as an error message shows it: on one line (a quoted cell can hold line
+/// breaks and control characters, shown escaped) and at most 60 characters.
+fn shown(cell: &str) -> String {
+    const MOST: usize = 60;
+    let escaped: String = cell.escape_debug().collect();
+    match escaped.char_indices().nth(MOST) {
+        Some((end, _)) => format!("{}...", &escaped[..end]),
+        None => escaped,
+    }
+}
+
 /// The 1-based line of the record that starts at byte `offset`. The csv reader's own line count
 /// does not count blank lines and counts CRLF oddly, and its offset can point at the line breaks
-/// before a record, so skip those and count newlines.
+/// before a record, so skip those and count line breaks: `\n`, and a `\r` not followed by `\n`
+/// (the reader ends records at a lone `\r` too).
 fn line_at(text: &str, offset: u64) -> u64 {
     let bytes = text.as_bytes();
     let mut at = (offset as usize).min(bytes.len());
     while at < bytes.len() && matches!(bytes[at], b'\n' | b'\r') {
         at += 1;
     }
-    1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64
+    let lone_cr = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+    1 + (0..at).filter(|&i| bytes[i] == b'\n' || lone_cr(i)).count() as u64
 }
 
 fn syntax(text: &str, e: &csv::Error) -> DataError {
@@ -270,6 +292,57 @@ mod tests {
         assert_eq!(parse_csv("N,D,loss\n", &columns()), Err(DataError::NoRows));
         let e = parse_csv("N,T,loss\n1,2,3\n", &columns()).unwrap_err();
         assert!(e.to_string().contains("no column named 'D'"), "{e}");
+    }
+
+    #[test]
+    fn tokens_derived_from_compute_must_be_finite_and_positive() {
+        // Found by the scaling fuzz target: C / 6N underflows to 0 (and overflows to infinity)
+        // although C and N are each finite and positive.
+        let c = Columns {
+            tokens: TokenColumn::Compute("C".into()),
+            ..columns()
+        };
+        for text in [
+            "N,C,loss\n1e300,1e-300,3\n",
+            "N,C,loss\n1e9,6e19,3\n1e-300,1e300,3\n",
+        ] {
+            let e = parse_csv(text, &c).unwrap_err();
+            assert!(
+                matches!(&e, DataError::NotPositive { column, .. } if column == "C"),
+                "{e}"
+            );
+            assert!(e.to_string().contains("D = C / (6 N)"), "{e}");
+        }
+        assert!(matches!(
+            parse_csv("N,C,loss\n1e9,6e19,3\n1e-300,1e300,3\n", &c),
+            Err(DataError::NotPositive { line: 3, .. })
+        ));
+    }
+
+    #[test]
+    fn messages_stay_on_one_line() {
+        // Found by the scaling fuzz target: a quoted header cell spanning lines was printed as is,
+        // so the message ran over many lines.
+        let e = parse_csv("\"N\nD\",loss\n1,2\n", &columns()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "line 1 (header): no column named 'N' (columns: 'N\\nD', 'loss')"
+        );
+        let e = parse_csv("N,D,loss\n1,\"2\n\u{7}\",3\n", &columns()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "line 2, column 'D': '2\\n\\u{7}' is not a number"
+        );
+        // Found by the same target: records ended by a lone carriage return were all on line 1.
+        let e = parse_csv("N,D,loss\r1,2,3\r4,x,6\r", &columns()).unwrap_err();
+        assert!(matches!(e, DataError::NotNumeric { line: 3, .. }), "{e}");
+        let long = "x".repeat(200);
+        let e = parse_csv(&format!("N,D,loss\n1,{long},3\n"), &columns()).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with(&format!("'{}...' is not a number", "x".repeat(60))),
+            "{e}"
+        );
     }
 
     #[test]

@@ -2,8 +2,17 @@
 //! `misgeneralize` and `shards` both measure.
 
 use cruxlab_grid::{DistanceField, Level, ObjectKind, Pos};
-use cruxlab_learn::rollout::{Play, action_probs, rollout};
+use cruxlab_learn::rollout::{Play, action_probs, rollout, rollout_uniform};
 use cruxlab_learn::{ActorCritic, CornerMazes, Trajectory};
+
+/// Who plays the evaluation episodes.
+#[derive(Clone, Copy)]
+pub enum Actor<'a> {
+    /// A network, its actions sampled from its policy.
+    Net(&'a ActorCritic),
+    /// The uniformly random policy: the floor any competence is judged against.
+    Uniform,
+}
 
 use super::{TrainSetup, decision_square, features};
 use crate::seeding::derive_seed;
@@ -26,9 +35,22 @@ pub struct Evaluation {
     pub choices: Vec<([f64; 4], bool)>,
 }
 
-/// Evaluate `net` on `eval_levels` in- and out-of-distribution levels drawn from `tag`'s stream.
+/// Evaluate `net` on `eval_levels` in- and out-of-distribution levels of the seed's streams.
 pub fn evaluate(
     net: &ActorCritic,
+    setup: &TrainSetup,
+    dist: &CornerMazes,
+    eval_levels: usize,
+    master_seed: u64,
+    seed: u64,
+) -> Evaluation {
+    evaluate_actor(Actor::Net(net), setup, dist, eval_levels, master_seed, seed)
+}
+
+/// [`evaluate`] for any [`Actor`]: the same levels and action-sampling streams for every actor, so
+/// baselines are measured on the same mazes as the trained network.
+pub fn evaluate_actor(
+    actor: Actor<'_>,
     setup: &TrainSetup,
     dist: &CornerMazes,
     eval_levels: usize,
@@ -45,14 +67,18 @@ pub fn evaluate(
         greedy: false,
     };
     let keep = &mut |_: usize, a| Ok(a);
+    let mut play_all = |levels: &[Level]| match actor {
+        Actor::Net(net) => rollout(net, levels, &play, keep).expect("evaluation forward passes"),
+        Actor::Uniform => rollout_uniform(levels, &play),
+    };
     let inside: Vec<Level> = (0..eval_levels)
         .map(|i| dist.training_level(level_seed(0, i)))
         .collect();
-    let ins = rollout(net, &inside, &play, keep).expect("evaluation forward passes");
+    let ins = play_all(&inside);
     let tests: Vec<Level> = (0..eval_levels)
         .map(|i| dist.test_level(level_seed(1, i)))
         .collect();
-    let outs = rollout(net, &tests, &play, keep).expect("evaluation forward passes");
+    let outs = play_all(&tests);
     let frac = |xs: &mut dyn Iterator<Item = bool>| {
         let v: Vec<bool> = xs.collect();
         v.iter().filter(|&&b| b).count() as f64 / v.len().max(1) as f64
@@ -75,8 +101,12 @@ pub fn evaluate(
     let mut p_diamond = Vec::new();
     let mut choices = Vec::new();
     if !moved.is_empty() {
-        let probs = action_probs(net, &moved, &setup.planes, keep).expect("forward pass");
-        let from_square = rollout(net, &moved, &play, keep).expect("forward passes");
+        let from_square = play_all(&moved);
+        let probs = match actor {
+            Actor::Net(net) => action_probs(net, &moved, &setup.planes, &mut |_: usize, a| Ok(a))
+                .expect("forward pass"),
+            Actor::Uniform => vec![[0.25; 4]; moved.len()],
+        };
         for (((d, p), t), l) in squares.iter().zip(&probs).zip(&from_square).zip(&moved) {
             p_diamond.push(p[d.to_diamond.index()] as f64);
             choices.push((features(l, d, corner), t.success));

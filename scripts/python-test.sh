@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The Python package's tests: build the wheel from source with maturin (from the package
+# registry, like every other Python dependency), install it into a virtual environment, run
+# python/tests with pytest. Needs a Rust toolchain and CPython >= 3.9 with venv; nothing else.
+#
+#   scripts/python-test.sh [PYTEST ARGS...]
+#
+# CRUXLAB_VENV: the virtual environment (default .venv, created if missing).
+# CRUXLAB_NO_RAY=1: skip installing Ray (its test is then skipped).
+# CARGO_TARGET_DIR: defaults to the workspace's target/, so the build reuses `cargo test`'s.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+venv=${CRUXLAB_VENV:-$root/.venv}
+if [ ! -x "$venv/bin/python" ]; then
+    "${PYTHON:-python3}" -m venv "$venv"
+fi
+packages=(maturin numpy pandas gymnasium pettingzoo pytest)
+if [ "${CRUXLAB_NO_RAY:-0}" != 1 ]; then
+    packages+=(ray)
+fi
+"$venv/bin/python" -m pip install --quiet "${packages[@]}"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
+# The CLI, which the tests compare messages and run folders with.
+cargo build --release --quiet -p cruxlab
+export CRUXLAB_BIN=$CARGO_TARGET_DIR/release/cruxlab
+wheels=$CARGO_TARGET_DIR/python-wheels
+rm -rf "$wheels"
+(cd python && VIRTUAL_ENV=$venv "$venv/bin/maturin" build --release --quiet --out "$wheels" \
+    --interpreter "$venv/bin/python")
+"$venv/bin/python" -m pip install --quiet --force-reinstall --no-deps "$wheels"/cruxlab-*.whl
+# From the repository root, so `import cruxlab` finds the installed wheel, not python/cruxlab.
+"$venv/bin/python" -I -m pytest -q -p no:cacheprovider python/tests "$@"
