@@ -40,7 +40,8 @@ pub use experiment::{Experiment, Figure, MetricSummary, PlotSpec, Results, Verdi
 pub use report::{escape_html, write_index};
 pub use run::{
     CONTROLS_DIR, DEFAULT_MAX_UNITS, DynExperiment, Erased, RunOptions, RunOutcome, check_claims,
-    checked_claims, control_folder, control_sets, erase, find, measure_unit, merge,
+    check_metrics_emitted, checked_claims, control_folder, control_sets, erase, find, measure_unit,
+    merge,
 };
 pub use shard::Shard;
 pub use stats::{Summary, mean_ci, paired_difference, welch_difference};

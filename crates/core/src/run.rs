@@ -601,6 +601,34 @@ pub fn measure_unit<E: Experiment>(
     e.measure(config, condition, seed, &artifacts)
 }
 
+/// Measure every condition of `config` under `seed` and check that the metrics emitted are exactly
+/// the declared ones: none undeclared, none declared and never emitted (tests).
+pub fn check_metrics_emitted<E: Experiment>(
+    e: &E,
+    config: &E::Config,
+    seed: u64,
+) -> Result<(), String> {
+    let declared = e.metrics(config);
+    let mut seen = BTreeSet::new();
+    for condition in e.conditions(config) {
+        for (name, _) in measure_unit(e, config, &condition, seed) {
+            if !declared.contains(&name) {
+                return Err(format!("'{}' emits undeclared metric '{name}'", e.id()));
+            }
+            seen.insert(name);
+        }
+    }
+    let never: Vec<&String> = declared.iter().filter(|m| !seen.contains(*m)).collect();
+    if never.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{}' declares metrics it never emits: {never:?}",
+            e.id()
+        ))
+    }
+}
+
 /// A typed config and its grid, ready to run.
 struct Sweep<'a, E: Experiment> {
     e: &'a E,

@@ -1524,15 +1524,7 @@ mod tests {
             },
             ..e.default_config(true)
         };
-        let declared = e.metrics(&config);
-        let mut seen = std::collections::BTreeSet::new();
-        for c in e.conditions(&config) {
-            for (name, _) in cruxlab_core::measure_unit(&e, &config, &c, 0) {
-                assert!(declared.contains(&name), "undeclared {name}");
-                seen.insert(name);
-            }
-        }
-        assert_eq!(seen.len(), declared.len());
+        cruxlab_core::check_metrics_emitted(&e, &config, 0).unwrap_or_else(|err| panic!("{err}"));
     }
 
     #[test]
