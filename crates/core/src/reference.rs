@@ -5,7 +5,7 @@
 //! (`<project>/../shared/data`), found from where the project was built rather than from the working
 //! directory, so a run finds it wherever it is started.
 
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 /// The environment variable that names the reference data folder.
 pub const DATA_ENV: &str = "CRUXLAB_DATA";
@@ -14,8 +14,24 @@ pub const DATA_ENV: &str = "CRUXLAB_DATA";
 pub fn data_dir() -> PathBuf {
     match std::env::var_os(DATA_ENV) {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
+        _ => lexically_normal(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")),
     }
+}
+
+/// `path` with `.` and `name/..` removed by text alone (the folder may not exist, so it cannot be
+/// canonicalised), so that messages name it plainly.
+fn lexically_normal(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The file `relative` inside the reference data folder, when it is there and is a file.
@@ -39,6 +55,16 @@ mod tests {
             let dir = data_dir();
             assert!(dir.is_absolute(), "{}", dir.display());
             assert!(dir.ends_with("shared/data"));
+            assert!(!dir.components().any(|c| c == Component::ParentDir));
         }
+    }
+
+    #[test]
+    fn paths_are_normalised_by_text() {
+        assert_eq!(
+            lexically_normal(Path::new("/a/b/c/../../d/./e")),
+            PathBuf::from("/a/d/e")
+        );
+        assert_eq!(lexically_normal(Path::new("../x")), PathBuf::from("../x"));
     }
 }
