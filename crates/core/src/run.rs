@@ -274,19 +274,34 @@ impl<E: Experiment> DynExperiment for Erased<E> {
                 partial.1 += total;
             }
         };
-        let main = run_sweep(&sweep, config, opts)?;
-        count(&main, sweep.len());
+        let mut controls = Vec::new();
         for (k, sets) in control_sets(&sweep.claims).iter().enumerate() {
             let control = self.control_config(config, sets)?;
-            let control_sweep = Sweep::new(&self.0, &control)?;
             let control_opts = RunOptions {
                 out: opts.out.join(control_folder(k)),
                 artifacts: Some(opts.artifact_cache().dir),
                 ..opts.clone()
             };
-            tracing::info!(experiment = self.0.id(), control = %sets.join(" "), "running control");
-            let outcome = run_sweep(&control_sweep, &control, &control_opts)?;
-            count(&outcome, control_sweep.len());
+            tracing::info!(experiment = self.0.id(), control = %sets.join(" "), folder = %control_opts.out.display(), "control");
+            controls.push((control, control_opts));
+        }
+        let control_sweeps = controls
+            .iter()
+            .map(|(control, _)| Sweep::new(&self.0, control))
+            .collect::<Result<Vec<_>, Error>>()?;
+        // The main run and every control, as one batch.
+        let batch: Vec<(&Sweep<E>, &ResolvedConfig, RunOptions)> =
+            std::iter::once((&sweep, config, opts.clone()))
+                .chain(
+                    control_sweeps
+                        .iter()
+                        .zip(&controls)
+                        .map(|(s, (control, o))| (s, control, o.clone())),
+                )
+                .collect();
+        let outcomes = run_sweeps(&batch, opts)?;
+        for ((s, _, _), outcome) in batch.iter().zip(&outcomes) {
+            count(outcome, s.len());
         }
         if partial.0 < partial.1 {
             return Ok(RunOutcome::Partial {
@@ -415,63 +430,71 @@ impl<E: Experiment> Erased<E> {
     }
 }
 
-/// Build every artifact in `wanted` (and what they need) that the cache lacks: in rounds, each
-/// round in parallel, an artifact once everything it needs is stored.
+/// Build every artifact the `wanted` lists name (and what they need) that the cache lacks: in
+/// rounds, each round in parallel, an artifact once everything it needs is stored. Each list comes
+/// with the sweep that wants it, whose config builds it; a key wanted by several sweeps (an audit's
+/// main run and a control that leaves training alone) is built once, since an artifact is a pure
+/// function of its key.
 fn prepare<E: Experiment>(
-    sweep: &Sweep<E>,
+    wanted: Vec<(&Sweep<E>, Vec<ArtifactKey>)>,
     cache: &ArtifactCache,
-    wanted: Vec<ArtifactKey>,
     progress: bool,
 ) -> Result<(), Error> {
-    let mut missing: Vec<ArtifactKey> = Vec::new();
-    let mut stack = wanted;
-    while let Some(key) = stack.pop() {
-        if missing.contains(&key) || cache.has(&key) {
-            continue;
+    let Some(id) = wanted.first().map(|(sweep, _)| sweep.e.id()) else {
+        return Ok(());
+    };
+    let mut missing: Vec<(ArtifactKey, &Sweep<E>)> = Vec::new();
+    for (sweep, keys) in wanted {
+        let mut stack = keys;
+        while let Some(key) = stack.pop() {
+            if missing.iter().any(|(k, _)| *k == key) || cache.has(&key) {
+                continue;
+            }
+            stack.extend(sweep.e.artifact_needs(&sweep.config, &key));
+            missing.push((key, sweep));
         }
-        stack.extend(sweep.e.artifact_needs(&sweep.config, &key));
-        missing.push(key);
     }
-    missing.sort();
+    missing.sort_by(|a, b| a.0.cmp(&b.0));
     if !missing.is_empty() {
-        tracing::info!(experiment = sweep.e.id(), artifacts = missing.len(), cache = %cache.dir.display(), "building shared artifacts");
+        tracing::info!(experiment = id, artifacts = missing.len(), cache = %cache.dir.display(), "building shared artifacts");
     }
     let bar = crate::progress::bar(
-        &format!("{} artifacts", sweep.e.id()),
+        &format!("{id} artifacts"),
         missing.len() as u64,
         0,
         "built",
         progress && !missing.is_empty(),
     );
     while !missing.is_empty() {
-        let (ready, waiting): (Vec<ArtifactKey>, Vec<ArtifactKey>) =
-            missing.into_iter().partition(|key| {
-                sweep
-                    .e
-                    .artifact_needs(&sweep.config, key)
-                    .iter()
-                    .all(|need| cache.has(need))
-            });
+        let (ready, waiting): (Vec<_>, Vec<_>) = missing.into_iter().partition(|(key, sweep)| {
+            sweep
+                .e
+                .artifact_needs(&sweep.config, key)
+                .iter()
+                .all(|need| cache.has(need))
+        });
         if ready.is_empty() {
             return Err(Error::Contract {
-                experiment: sweep.e.id().to_owned(),
+                experiment: id.to_owned(),
                 message: format!(
                     "artifacts {} need each other",
                     waiting
                         .iter()
-                        .map(ArtifactKey::file_name)
+                        .map(|(key, _)| key.file_name())
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
             });
         }
-        ready.par_iter().try_for_each(|key| -> Result<(), Error> {
-            let needs = cache.load(&sweep.e.artifact_needs(&sweep.config, key))?;
-            let bytes = sweep.e.build_artifact(&sweep.config, key, &needs);
-            cache.store(key, &bytes)?;
-            bar.inc(1);
-            Ok(())
-        })?;
+        ready
+            .par_iter()
+            .try_for_each(|(key, sweep)| -> Result<(), Error> {
+                let needs = cache.load(&sweep.e.artifact_needs(&sweep.config, key))?;
+                let bytes = sweep.e.build_artifact(&sweep.config, key, &needs);
+                cache.store(key, &bytes)?;
+                bar.inc(1);
+                Ok(())
+            })?;
         missing = waiting;
     }
     bar.finish_and_clear();
@@ -821,7 +844,118 @@ fn run_sweep<E: Experiment>(
     config: &ResolvedConfig,
     opts: &RunOptions,
 ) -> Result<RunOutcome, Error> {
+    let mut outcomes = run_sweeps(&[(sweep, config, opts.clone())], opts)?;
+    Ok(outcomes.pop().expect("one outcome per sweep"))
+}
+
+/// A sweep whose folder is claimed and scanned, with the units still to measure.
+struct Pending<'a, E: Experiment> {
+    sweep: &'a Sweep<'a, E>,
+    config: &'a ResolvedConfig,
+    opts: &'a RunOptions,
+    todo: Vec<usize>,
+    measured: AtomicUsize,
+}
+
+/// Run several sweeps of one experiment as one batch (an audit's main run and its controls):
+/// every folder is claimed and scanned first, then every missing artifact of all of them is built
+/// in one parallel stage, then every remaining unit of all of them is measured in one parallel
+/// loop, so that no core idles at the tail of one sweep while another waits. Each sweep keeps its
+/// own folder, manifest and results, exactly as a run of it alone would write them. `batch` gives
+/// the thread count, the progress bar and `stop_after` (counted over the whole batch).
+fn run_sweeps<E: Experiment>(
+    sweeps: &[(&Sweep<E>, &ResolvedConfig, RunOptions)],
+    batch: &RunOptions,
+) -> Result<Vec<RunOutcome>, Error> {
     let started_at = Instant::now();
+    let mut pending = Vec::with_capacity(sweeps.len());
+    for (sweep, config, opts) in sweeps {
+        pending.push(begin_sweep(sweep, config, opts)?);
+    }
+    let units: u64 = pending.iter().map(|p| p.shard_units() as u64).sum();
+    let todo: Vec<(usize, usize)> = pending
+        .iter()
+        .enumerate()
+        .flat_map(|(k, p)| p.todo.iter().map(move |&index| (k, index)))
+        .collect();
+    let Some(first) = pending.first() else {
+        return Ok(Vec::new());
+    };
+    let bar = crate::progress::bar(
+        first.sweep.e.id(),
+        units,
+        units - todo.len() as u64,
+        "units",
+        batch.progress,
+    );
+    let tickets = AtomicUsize::new(0);
+    let cache = batch.artifact_cache();
+    let work = || {
+        // The prepare stage: every artifact the remaining units read, built once, in parallel.
+        let wanted = pending
+            .iter()
+            .map(|p| {
+                let mut keys: Vec<ArtifactKey> = Vec::new();
+                for &index in &p.todo {
+                    for key in p.sweep.artifact_keys(index) {
+                        if !keys.contains(&key) {
+                            keys.push(key);
+                        }
+                    }
+                }
+                (p.sweep, keys)
+            })
+            .collect();
+        prepare(wanted, &cache, batch.progress)?;
+        todo.par_iter()
+            .try_for_each(|&(k, index)| -> Result<(), Error> {
+                if batch
+                    .stop_after
+                    .is_some_and(|limit| tickets.fetch_add(1, Ordering::SeqCst) >= limit)
+                {
+                    return Ok(());
+                }
+                let p = &pending[k];
+                let record = p.sweep.measure(index, &cache)?;
+                let mut bytes = serde_json::to_vec(&record).expect("a unit record serializes");
+                bytes.push(b'\n');
+                store::write_atomic(&unit_path(p.sweep, &p.opts.out, index), &bytes)?;
+                p.measured.fetch_add(1, Ordering::Relaxed);
+                bar.inc(1);
+                Ok(())
+            })
+    };
+    let result = match batch.threads {
+        Some(threads) => rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| Error::ThreadPool(e.to_string()))?
+            .install(work),
+        None => work(),
+    };
+    bar.finish_and_clear();
+    result?;
+    pending
+        .iter()
+        .map(|p| finish_sweep(p, batch, started_at))
+        .collect()
+}
+
+impl<E: Experiment> Pending<'_, E> {
+    fn shard_units(&self) -> usize {
+        (0..self.sweep.len())
+            .filter(|index| self.opts.shard.is_none_or(|s| s.contains(*index)))
+            .count()
+    }
+}
+
+/// Claim a sweep's folder, keep the stored units that read back, and write the manifest of a
+/// partial run before anything is measured.
+fn begin_sweep<'a, E: Experiment>(
+    sweep: &'a Sweep<'a, E>,
+    config: &'a ResolvedConfig,
+    opts: &'a RunOptions,
+) -> Result<Pending<'a, E>, Error> {
     let dir = opts.out.as_path();
     store::claim_folder(dir, config)?;
     // A shard run must not relabel a folder that holds the complete, unsharded run.
@@ -854,17 +988,24 @@ fn run_sweep<E: Experiment>(
         }
     }
     let in_shard = |index: &usize| opts.shard.is_none_or(|s| s.contains(*index));
-    let shard_units = (0..sweep.len()).filter(in_shard).count();
     let todo: Vec<usize> = (0..sweep.len())
         .filter(in_shard)
         .filter(|i| !present.contains(i))
         .collect();
+    let pending = Pending {
+        sweep,
+        config,
+        opts,
+        todo,
+        measured: AtomicUsize::new(0),
+    };
+    let shard_units = pending.shard_units();
     tracing::info!(
         experiment = sweep.e.id(),
         dir = %dir.display(),
         shard = opts.shard.map(|s| s.to_string()),
         units = shard_units,
-        stored = shard_units - todo.len(),
+        stored = shard_units - pending.todo.len(),
         "running sweep"
     );
 
@@ -875,68 +1016,29 @@ fn run_sweep<E: Experiment>(
         total: sweep.len(),
     };
     write_manifest(sweep, dir, opts.shard, &before, None)?;
+    Ok(pending)
+}
 
-    let bar = crate::progress::bar(
-        sweep.e.id(),
-        shard_units as u64,
-        (shard_units - todo.len()) as u64,
-        "units",
-        opts.progress,
-    );
-    let tickets = AtomicUsize::new(0);
-    let measured = AtomicUsize::new(0);
-    let cache = opts.artifact_cache();
-    let mut wanted: Vec<ArtifactKey> = Vec::new();
-    for &index in &todo {
-        for key in sweep.artifact_keys(index) {
-            if !wanted.contains(&key) {
-                wanted.push(key);
-            }
-        }
-    }
-    let work = || {
-        // The prepare stage: every artifact the remaining units read, built once, in parallel.
-        prepare(sweep, &cache, wanted, opts.progress)?;
-        todo.par_iter().try_for_each(|&index| -> Result<(), Error> {
-            if opts
-                .stop_after
-                .is_some_and(|limit| tickets.fetch_add(1, Ordering::SeqCst) >= limit)
-            {
-                return Ok(());
-            }
-            let record = sweep.measure(index, &cache)?;
-            let mut bytes = serde_json::to_vec(&record).expect("a unit record serializes");
-            bytes.push(b'\n');
-            store::write_atomic(&unit_path(sweep, dir, index), &bytes)?;
-            measured.fetch_add(1, Ordering::Relaxed);
-            bar.inc(1);
-            Ok(())
-        })
-    };
-    let result = match opts.threads {
-        Some(threads) => rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .map_err(|e| Error::ThreadPool(e.to_string()))?
-            .install(work),
-        None => work(),
-    };
-    bar.finish_and_clear();
-    result?;
-
-    let outcome = finalize_sweep(sweep, config, dir)?;
+/// Finalize a sweep of a batch whose units have all been measured (or stopped).
+fn finish_sweep<E: Experiment>(
+    p: &Pending<'_, E>,
+    batch: &RunOptions,
+    started_at: Instant,
+) -> Result<RunOutcome, Error> {
+    let dir = p.opts.out.as_path();
+    let outcome = finalize_sweep(p.sweep, p.config, dir)?;
     let last_run = LastRun {
-        threads: opts.threads.unwrap_or_else(rayon::current_num_threads),
-        units_measured: measured.load(Ordering::Relaxed),
+        threads: batch.threads.unwrap_or_else(rayon::current_num_threads),
+        units_measured: p.measured.load(Ordering::Relaxed),
         wall_seconds: started_at.elapsed().as_secs_f64(),
     };
-    write_manifest(sweep, dir, opts.shard, &outcome, Some(last_run))?;
+    write_manifest(p.sweep, dir, p.opts.shard, &outcome, Some(last_run))?;
     match &outcome {
         RunOutcome::Complete(_) => {
-            tracing::info!(experiment = sweep.e.id(), dir = %dir.display(), "sweep complete")
+            tracing::info!(experiment = p.sweep.e.id(), dir = %dir.display(), "sweep complete")
         }
         RunOutcome::Partial { done, total } => {
-            tracing::info!(experiment = sweep.e.id(), dir = %dir.display(), done, total, "sweep partial")
+            tracing::info!(experiment = p.sweep.e.id(), dir = %dir.display(), done, total, "sweep partial")
         }
     }
     Ok(outcome)

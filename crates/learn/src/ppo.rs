@@ -341,15 +341,30 @@ impl Adam {
         for (k, (var, g)) in params.iter().zip(grads).enumerate() {
             let mut p = var.as_tensor().flatten_all()?.to_vec1::<f32>()?;
             let (m, v) = (&mut self.m[k], &mut self.v[k]);
-            for j in 0..p.len() {
-                m[j] = Self::BETA1 * m[j] + (1.0 - Self::BETA1) * g[j];
-                v[j] = Self::BETA2 * v[j] + (1.0 - Self::BETA2) * g[j] * g[j];
-                p[j] -= lr * (m[j] / c1) / ((v[j] / c2).sqrt() + self.eps);
+            assert!(m.len() == p.len() && v.len() == p.len() && g.len() == p.len());
+            // Zipped slices, so that the compiler sees no aliasing and no bounds checks and runs
+            // the loop four lanes at a time; each element's arithmetic (and so every bit of the
+            // result) is what the plain scalar loop computes.
+            let eps = self.eps;
+            for (((p, m), v), &g) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
+                *m = flush_subnormal(Self::BETA1 * *m + (1.0 - Self::BETA1) * g);
+                *v = flush_subnormal(Self::BETA2 * *v + (1.0 - Self::BETA2) * g * g);
+                *p -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
             }
             var.set(&Tensor::from_vec(p, var.dims(), &Device::Cpu)?)?;
         }
         Ok(())
     }
+}
+
+/// `x`, or zero where `x` is subnormal. Adam's moment estimates of a weight whose gradient has
+/// gone to zero decay geometrically through the subnormal range, where every multiply and divide
+/// takes a slow microcode path: it halved training throughput (docs/benchmarks.md). A subnormal
+/// moment moves no weight by as much as one unit in the last place, and the quick suite's trained
+/// networks came out byte-identical with and without the flush.
+#[inline]
+fn flush_subnormal(x: f32) -> f32 {
+    if x.abs() < f32::MIN_POSITIVE { 0.0 } else { x }
 }
 
 /// One point of the training curve: what one iteration saw and did. NaN fields are written to
@@ -792,4 +807,51 @@ fn explained_variance(values: &[f32], returns: &[f32]) -> f64 {
         .map(|(&r, &v)| (r - v) as f64)
         .collect());
     1.0 - resid / vr
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One weight that sees a gradient once and zero after: its moments decay through the
+    /// subnormal range, which the optimiser must never store, while the weight itself follows the
+    /// textbook (unflushed) Adam update bit for bit.
+    #[test]
+    fn adam_never_stores_a_subnormal_moment_and_moves_the_weight_as_textbook_adam() {
+        let var = Var::new(&[0.5f32], &Device::Cpu).unwrap();
+        let mut adam = Adam {
+            m: vec![vec![0.0]],
+            v: vec![vec![0.0]],
+            t: 0,
+            eps: 1e-5,
+        };
+        let (lr, eps) = (2.5e-4f32, 1e-5f32);
+        let (mut p, mut m, mut v) = (0.5f32, 0.0f32, 0.0f32);
+        let mut saw_subnormal = false;
+        for t in 1..=20_000 {
+            let g = if t == 1 { 1e-3f32 } else { 0.0 };
+            adam.step(&[&var], &[vec![g]], lr).unwrap();
+            m = 0.9 * m + (1.0 - 0.9) * g;
+            v = 0.999 * v + (1.0 - 0.999) * g * g;
+            let (c1, c2) = (1.0 - 0.9f32.powi(t), 1.0 - 0.999f32.powi(t));
+            p -= lr * (m / c1) / ((v / c2).sqrt() + eps);
+            saw_subnormal |= m.is_subnormal() || v.is_subnormal();
+            for x in [adam.m[0][0], adam.v[0][0]] {
+                assert!(
+                    !x.is_subnormal(),
+                    "step {t}: stored moment {x:e} is subnormal"
+                );
+            }
+            let got = var.as_tensor().to_vec1::<f32>().unwrap()[0];
+            assert_eq!(
+                got.to_bits(),
+                p.to_bits(),
+                "step {t}: weight {got} against {p}"
+            );
+        }
+        assert!(
+            saw_subnormal,
+            "the unflushed moments never went subnormal: the test shows nothing"
+        );
+    }
 }
