@@ -15,7 +15,8 @@
 //! (`cruxlab_learn::ppo`; reward 1 on entering the diamond, episodes cut at
 //! `train.step_limit_per_cell` x cells). One seed is one training run.
 //!
-//! **Protocol.** After training, with actions sampled from the policy: (i) in-distribution episodes
+//! **Protocol.** After training, with actions sampled from the policy (and (i), (ii) again with
+//! greedy play, the most probable action at every step): (i) in-distribution episodes
 //! on fresh training-distribution levels; (ii) out-of-distribution episodes on test levels whose
 //! diamond and agent are both outside the region; (iii) on every test level where the corridor to
 //! the diamond and the corridor to the corner cell part ways (the *decision square*, Turner et al.
@@ -74,7 +75,7 @@ use serde_json::{Value, json};
 
 use crate::learned::{
     Actor, FEATURES, TrainSetup, UNTRAINED, build_run, curve_success, evaluate, evaluate_actor,
-    mean, median, run_key, trained,
+    evaluate_greedy, mean, median, run_key, trained,
 };
 use crate::seeding::derive_seed;
 
@@ -141,6 +142,12 @@ const REGRESSION_METRICS: [&str; 3] = [
 
 /// Training success in each fifth of the run: `train_success_q1` .. `q5`.
 const QUINTILES: usize = 5;
+/// The same evaluation with greedy play (the most probable action at every step).
+const GREEDY_METRICS: [&str; 3] = [
+    "in_dist_success_greedy",
+    "ood_success_greedy",
+    "ood_corner_greedy",
+];
 const DIVERGED: &str = "diverged";
 
 fn coef_metric(feature: &str) -> String {
@@ -171,7 +178,8 @@ seed is one training run. Afterwards, with actions sampled from the policy: succ
 with diamond and agent outside the region, how often it reaches the diamond, the corner instead, or either; at each test \
 level's decision square (where the corridors to diamond and corner part, Turner et al. 2023) the probability of the move \
 toward the diamond, and a logistic regression of the choice made from there on four interpretable distances, scored on \
-held-out squares against the base rate. Anchors: Langosco et al. 2022; Turner et al. 2023 (69% cheese-getting at decision \
+held-out squares against the base rate. In- and out-of-distribution success and the corner rate are also measured with greedy \
+play (the most probable action at every step) on the same levels. Anchors: Langosco et al. 2022; Turner et al. 2023 (69% cheese-getting at decision \
 squares, 83% predicted by a 4-feature regression)."
     }
 
@@ -317,6 +325,20 @@ squares, 83% predicted by a 4-feature regression)."
                 curve_success(&run.curve, q as f64 / n, (q + 1) as f64 / n),
             ));
         }
+        let g = evaluate_greedy(
+            run.last(),
+            &config.train,
+            &dist,
+            config.eval_levels,
+            config.master_seed,
+            seed,
+        );
+        for (m, v) in GREEDY_METRICS
+            .iter()
+            .zip([g.in_dist_success, g.ood_success, g.ood_corner])
+        {
+            out.push((m.to_string(), v));
+        }
         out.push((DIVERGED.into(), run.diverged as u8 as f64));
         out
     }
@@ -330,6 +352,7 @@ squares, 83% predicted by a 4-feature regression)."
             .collect();
         out.extend(FEATURES.iter().map(|f| coef_metric(f)));
         out.extend((0..QUINTILES).map(quintile_metric));
+        out.extend(GREEDY_METRICS.iter().map(|m| m.to_string()));
         out.push(DIVERGED.into());
         out
     }

@@ -463,6 +463,27 @@ impl VecEnv {
         }
         level
     }
+
+    /// The state environment `i`'s *previous* episode ended in, for its final observation (the step
+    /// that ended it also reset it, and the engine keeps no copy): that episode's level rebuilt
+    /// from its seed, the agent put back where it stood before the last step (`from`, after
+    /// `steps` steps), and the step rule applied to `action`. Objects never move or vanish in
+    /// these levels, so the rebuilt state is the state the episode ended in.
+    ///
+    /// # Panics
+    /// If environment `i` is still in its first episode.
+    pub fn ended_level(&self, i: usize, from: Pos, steps: u32, action: Action) -> Level {
+        let episode = self.slots[i]
+            .episode
+            .checked_sub(1)
+            .expect("no episode of this environment has ended");
+        let mut level = self
+            .spec
+            .generate(VecEnv::episode_seed(self.base_seed, i, episode));
+        level.set_agent(from);
+        self.config.step(&mut level, steps, action);
+        level
+    }
 }
 
 /// Load environment `env`'s current episode (`slot.episode`) into its slot and buffers (`planes` is

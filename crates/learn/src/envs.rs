@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use cruxlab_grid::obs::{self, CHANNELS, Layout};
-use cruxlab_grid::{Action, DistanceField, EnvConfig, Level, LevelSpec, ObsKind, VecEnv};
+use cruxlab_grid::{Action, DistanceField, EnvConfig, Level, LevelSpec, ObsKind, Pos, VecEnv};
 use serde::{Deserialize, Serialize};
 
 use crate::net::InputShape;
@@ -66,6 +66,13 @@ pub trait Envs: Send {
     fn truncated(&self) -> &[bool];
     /// Steps of each episode as of the last step (for an ended one, its length).
     fn episode_steps(&self) -> &[u32];
+    /// Write the observation environment `i`'s episode ended at on the last step, the state it was
+    /// left in before the auto-reset (`[H, W, C]`). PPO bootstraps a truncated episode from its
+    /// value, as Gymnasium's vector environments keep it in `info["final_obs"]`.
+    ///
+    /// # Panics
+    /// If environment `i`'s episode did not end on the last step.
+    fn write_final_obs(&self, i: usize, out: &mut [f32]);
     /// An independent copy in the same state (for training snapshots).
     fn boxed_clone(&self) -> Box<dyn Envs>;
 }
@@ -75,6 +82,9 @@ pub trait Envs: Send {
 pub struct GridEnvs {
     inner: VecEnv,
     planes: Vec<Plane>,
+    /// Each environment's agent, steps and action as the last step began (the engine resets an
+    /// ended episode within the step, so its final state is rebuilt from these).
+    before: Vec<(Pos, u32, Action)>,
 }
 
 impl GridEnvs {
@@ -88,6 +98,7 @@ impl GridEnvs {
         GridEnvs {
             inner: VecEnv::new(n, spec, config, ObsKind::Planes, base_seed),
             planes,
+            before: Vec::new(),
         }
     }
 
@@ -125,6 +136,17 @@ impl Envs for GridEnvs {
         }
     }
     fn step(&mut self, actions: &[Action]) {
+        self.before = (0..self.inner.num_envs())
+            .map(|i| {
+                let steps = self.inner.episode_steps()[i];
+                let steps = if self.inner.terminated()[i] || self.inner.truncated()[i] {
+                    0
+                } else {
+                    steps
+                };
+                (self.inner.agent(i), steps, actions[i])
+            })
+            .collect();
         self.inner.step(actions);
     }
     fn rewards(&self) -> &[f32] {
@@ -138,6 +160,15 @@ impl Envs for GridEnvs {
     }
     fn episode_steps(&self) -> &[u32] {
         self.inner.episode_steps()
+    }
+    fn write_final_obs(&self, i: usize, out: &mut [f32]) {
+        assert!(
+            self.inner.terminated()[i] || self.inner.truncated()[i],
+            "environment {i}'s episode did not end on the last step"
+        );
+        let (from, steps, action) = self.before[i];
+        let level = self.inner.ended_level(i, from, steps, action);
+        encode(&level, &self.planes, None, out);
     }
     fn boxed_clone(&self) -> Box<dyn Envs> {
         Box::new(self.clone())
@@ -159,7 +190,7 @@ struct Slot {
 
 /// Potential-based reward shaping (Ng, Harada & Russell 1999): each step adds
 /// `gamma * phi(s') - phi(s)` with `phi(s) = -scale * d(s)`, `d` the corridor distance from the
-/// agent to the nearest target object (0 once an episode has ended). Shaping of this form leaves the
+/// agent to the nearest target object (0 at a terminal state; a truncated episode keeps its last state's). Shaping of this form leaves the
 /// optimal policies unchanged; it only makes the reward dense.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Shaping {
@@ -181,6 +212,8 @@ pub struct LevelEnvs {
     shape: (usize, usize),
     shaping: Option<Shaping>,
     slots: Vec<Slot>,
+    /// The slot of each environment whose episode ended on the last step, as it ended.
+    ended: Vec<Option<Slot>>,
     rewards: Vec<f32>,
     terminated: Vec<bool>,
     truncated: Vec<bool>,
@@ -207,6 +240,7 @@ impl LevelEnvs {
             base_seed,
             shaping: None,
             slots: Vec::with_capacity(n),
+            ended: vec![None; n],
             rewards: vec![0.0; n],
             terminated: vec![false; n],
             truncated: vec![false; n],
@@ -290,7 +324,9 @@ impl Envs for LevelEnvs {
             self.rewards[i] = t.reward;
             if let (Some(sh), Some(field)) = (self.shaping, &slot.to_target) {
                 let d = |p| field.get(p).unwrap_or(0) as f32;
-                let after = if terminated || truncated {
+                // The potential of a terminal state is 0; a truncated episode keeps its state's
+                // (PPO bootstraps from that state's value).
+                let after = if terminated {
                     0.0
                 } else {
                     d(slot.level.agent())
@@ -300,10 +336,13 @@ impl Envs for LevelEnvs {
             self.terminated[i] = terminated;
             self.truncated[i] = truncated;
             self.lengths[i] = slot.steps;
-            if terminated || truncated {
+            self.ended[i] = if terminated || truncated {
                 let next = slot.episode + 1;
-                self.slots[i] = self.load(i, next);
-            }
+                let fresh = self.load(i, next);
+                Some(std::mem::replace(&mut self.slots[i], fresh))
+            } else {
+                None
+            };
         }
     }
     fn rewards(&self) -> &[f32] {
@@ -317,6 +356,12 @@ impl Envs for LevelEnvs {
     }
     fn episode_steps(&self) -> &[u32] {
         &self.lengths
+    }
+    fn write_final_obs(&self, i: usize, out: &mut [f32]) {
+        let slot = self.ended[i]
+            .as_ref()
+            .unwrap_or_else(|| panic!("environment {i}'s episode did not end on the last step"));
+        encode(&slot.level, &self.planes, slot.cue.as_ref(), out);
     }
     fn boxed_clone(&self) -> Box<dyn Envs> {
         Box::new(self.clone())

@@ -13,7 +13,7 @@
 //! Every intervention goes through [`ActorCritic::forward_hooked`], which edits one site and lets
 //! the rest of the forward pass read the edit; sites before it are computed as usual.
 
-use candle_core::{Device, Result, Tensor, Var};
+use candle_core::{Device, Result, Tensor};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -187,46 +187,40 @@ impl LinearProbe {
             *s = s.sqrt().max(1e-6);
         }
         let z = standardise(&x, &mean, &std)?;
+        let zt = z.t()?.contiguous()?;
         let dev = &Device::Cpu;
-        let w = Var::zeros((d, classes), candle_core::DType::F32, dev)?;
-        let b = Var::zeros(classes, candle_core::DType::F32, dev)?;
-        let mut onehot = vec![0.0f32; n * classes];
-        for (i, &l) in labels.iter().enumerate() {
-            onehot[i * classes + l] = 1.0;
-        }
-        let onehot = Tensor::from_vec(onehot, (n, classes), dev)?;
-        let (mut m, mut v) = (
-            [vec![0.0f32; d * classes], vec![0.0f32; classes]],
-            [vec![0.0f32; d * classes], vec![0.0f32; classes]],
-        );
+        // Softmax regression by Adam on the full batch, with the gradient written out: for
+        // the loss  mean_i -log p(label_i) + l2 * mean(W^2),  dL/dlogits = (P - Y) / n, so
+        // dW = Z^T (P - Y) / n + 2 l2 W / (d * classes) and db = the column sums of (P - Y) / n.
+        // Two matrix products per step and no autograd graph (the probes were most of the
+        // `shards` experiment's time when each step built one).
+        let mut w = vec![0.0f32; d * classes];
+        let mut b = vec![0.0f32; classes];
+        let (mut mw, mut vw) = (vec![0.0f32; d * classes], vec![0.0f32; d * classes]);
+        let (mut mb, mut vb) = (vec![0.0f32; classes], vec![0.0f32; classes]);
+        let l2 = settings.l2 as f32;
+        let lr = settings.learning_rate as f32;
         for t in 1..=settings.steps {
-            let logits = crate::ops::matmul(&z, &w)?.broadcast_add(&b)?;
-            let logp = crate::net::log_softmax(&logits)?;
-            let ce = (&logp * &onehot)?.sum(1)?.mean(0)?.neg()?;
-            let loss = (ce + (w.as_tensor().sqr()?.mean_all()? * settings.l2)?)?;
-            let grads = loss.backward()?;
-            for (k, var) in [&w, &b].into_iter().enumerate() {
-                let g = grads
-                    .get(var)
-                    .map(|g| g.flatten_all().and_then(|g| g.to_vec1::<f32>()))
-                    .transpose()?
-                    .unwrap_or_else(|| vec![0.0; var.elem_count()]);
-                let mut p = var.as_tensor().flatten_all()?.to_vec1::<f32>()?;
-                let (c1, c2) = (1.0 - 0.9f32.powi(t as i32), 1.0 - 0.999f32.powi(t as i32));
-                for j in 0..p.len() {
-                    m[k][j] = 0.9 * m[k][j] + 0.1 * g[j];
-                    v[k][j] = 0.999 * v[k][j] + 0.001 * g[j] * g[j];
-                    p[j] -= settings.learning_rate as f32 * (m[k][j] / c1)
-                        / ((v[k][j] / c2).sqrt() + 1e-8);
+            let (gw, gb) = softmax_regression_gradient(&z, &zt, labels, &w, &b, l2)?;
+            let (c1, c2) = (1.0 - 0.9f32.powi(t as i32), 1.0 - 0.999f32.powi(t as i32));
+            for (p, m, v, g) in [
+                (&mut w, &mut mw, &mut vw, &gw),
+                (&mut b, &mut mb, &mut vb, &gb),
+            ] {
+                for (((p, m), v), &g) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
+                    *m = 0.9 * *m + 0.1 * g;
+                    *v = 0.999 * *v + 0.001 * g * g;
+                    *p -= lr * (*m / c1) / ((*v / c2).sqrt() + 1e-8);
                 }
-                var.set(&Tensor::from_vec(p, var.dims(), dev)?)?;
             }
         }
+        let w = Tensor::from_vec(w, (d, classes), dev)?;
+        let b = Tensor::from_vec(b, classes, dev)?;
         Ok(LinearProbe {
             mean,
             std,
-            weights: w.as_tensor().copy()?,
-            bias: b.as_tensor().copy()?,
+            weights: w,
+            bias: b,
             classes,
         })
     }
@@ -255,6 +249,54 @@ impl LinearProbe {
         let hits = p.iter().zip(labels).filter(|(a, b)| a == b).count();
         Ok(hits as f64 / labels.len().max(1) as f64)
     }
+}
+
+/// The gradient of a softmax regression's loss, `mean_i -log softmax(z_i W + b)[label_i] +
+/// l2 * mean(W^2)`, with respect to `W` (`[d, classes]`, row-major) and `b`: with `P` the softmax
+/// probabilities and `Y` the one-hot labels, `dW = Z^T (P - Y) / n + 2 l2 W / (d * classes)` and
+/// `db` = the column sums of `(P - Y) / n`. `z` is `[n, d]` and `zt` its transpose.
+pub fn softmax_regression_gradient(
+    z: &Tensor,
+    zt: &Tensor,
+    labels: &[usize],
+    w: &[f32],
+    b: &[f32],
+    l2: f32,
+) -> Result<(Vec<f32>, Vec<f32>)> {
+    let dev = &Device::Cpu;
+    let (n, d) = z.dims2()?;
+    let classes = b.len();
+    let weights = Tensor::from_slice(w, (d, classes), dev)?;
+    let mut delta = crate::ops::matmul(z, &weights)?
+        .flatten_all()?
+        .to_vec1::<f32>()?;
+    let mut gb = vec![0.0f32; classes];
+    for (row, &label) in delta.chunks_exact_mut(classes).zip(labels) {
+        for (x, bias) in row.iter_mut().zip(b) {
+            *x += bias;
+        }
+        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut sum = 0.0f32;
+        for x in row.iter_mut() {
+            *x = (*x - max).exp();
+            sum += *x;
+        }
+        for (k, x) in row.iter_mut().enumerate() {
+            *x = (*x / sum - if k == label { 1.0 } else { 0.0 }) / n as f32;
+        }
+        for (g, x) in gb.iter_mut().zip(row.iter()) {
+            *g += x;
+        }
+    }
+    let delta = Tensor::from_vec(delta, (n, classes), dev)?;
+    let mut gw = crate::ops::matmul(zt, &delta)?
+        .flatten_all()?
+        .to_vec1::<f32>()?;
+    let decay = 2.0 * l2 / (d * classes) as f32;
+    for (g, w) in gw.iter_mut().zip(w) {
+        *g += decay * w;
+    }
+    Ok((gw, gb))
 }
 
 fn standardise(x: &Tensor, mean: &[f32], std: &[f32]) -> Result<Tensor> {

@@ -202,34 +202,45 @@ pub enum TrainError {
 
 /// Generalized advantage estimation over a rollout stored step-major (`index = t * num_envs + i`).
 ///
-/// `ended[t * n + i]` says environment `i`'s episode ended with step `t` (terminated or truncated;
-/// then nothing is bootstrapped across it); `next_value[i]` is the value of the observation after
-/// the last step. With `delta_t = r_t + gamma * V_{t+1} * (1 - ended_t) - V_t`,
+/// `ended[t * n + i]` says environment `i`'s episode ended with step `t` (terminated or truncated);
+/// nothing is bootstrapped across an ended step from the next episode. Instead `final_value[k]` is
+/// the value of the state the episode ended in: 0 for a termination, the critic's value of the
+/// final observation for a truncation (the episode was cut off, not finished). `next_value[i]` is
+/// the value of the observation after the last step. With `V'_t` = `final_value_t` where `ended_t`
+/// and `V_{t+1}` otherwise, `delta_t = r_t + gamma * V'_t - V_t`,
 /// `A_t = delta_t + gamma * lambda * (1 - ended_t) * A_{t+1}`, and returns `R_t = A_t + V_t`.
 pub fn gae(
     rewards: &[f32],
     values: &[f32],
     ended: &[bool],
+    final_value: &[f32],
     next_value: &[f32],
     gamma: f32,
     lambda: f32,
 ) -> (Vec<f32>, Vec<f32>) {
     let n = next_value.len();
     let len = rewards.len();
-    assert!(n > 0 && len.is_multiple_of(n) && values.len() == len && ended.len() == len);
+    assert!(
+        n > 0
+            && len.is_multiple_of(n)
+            && values.len() == len
+            && ended.len() == len
+            && final_value.len() == len
+    );
     let steps = len / n;
     let mut advantages = vec![0.0f32; len];
     for i in 0..n {
         let mut last = 0.0f32;
         for t in (0..steps).rev() {
             let k = t * n + i;
-            let next = if t + 1 == steps {
-                next_value[i]
+            let (next, live) = if ended[k] {
+                (final_value[k], 0.0)
+            } else if t + 1 == steps {
+                (next_value[i], 1.0)
             } else {
-                values[k + n]
+                (values[k + n], 1.0)
             };
-            let live = if ended[k] { 0.0 } else { 1.0 };
-            let delta = rewards[k] + gamma * next * live - values[k];
+            let delta = rewards[k] + gamma * next - values[k];
             last = delta + gamma * lambda * live * last;
             advantages[k] = last;
         }
@@ -586,6 +597,9 @@ impl Trainer {
         let mut values = vec![0.0f32; batch];
         let mut rewards = vec![0.0f32; batch];
         let mut ended = vec![false; batch];
+        let mut final_value = vec![0.0f32; batch];
+        let mut truncated_obs: Vec<f32> = Vec::new();
+        let mut truncated_at: Vec<usize> = Vec::new();
         let (mut episodes, mut successes, mut lengths) = (0usize, 0usize, 0u64);
         let mut moves = vec![Action::Up; n];
         for t in 0..steps {
@@ -610,8 +624,25 @@ impl Trainer {
                     successes += term as usize;
                     lengths += self.envs.episode_steps()[i] as u64;
                 }
+                if trunc && !term {
+                    let start = truncated_obs.len();
+                    truncated_obs.resize(start + obs_len, 0.0);
+                    self.envs.write_final_obs(i, &mut truncated_obs[start..]);
+                    truncated_at.push(t * n + i);
+                }
             }
             self.envs.write_obs(&mut self.next_obs);
+        }
+        // A truncated episode is bootstrapped from the value of the state it was cut off in.
+        if !truncated_at.is_empty() {
+            let v = self
+                .net
+                .forward(&self.net.input_tensor(&truncated_obs)?)?
+                .value
+                .to_vec1::<f32>()?;
+            for (&k, v) in truncated_at.iter().zip(v) {
+                final_value[k] = v;
+            }
         }
         let next_value = self
             .net
@@ -626,6 +657,7 @@ impl Trainer {
             &rewards,
             &values,
             &ended,
+            &final_value,
             &next_value,
             cfg.gamma as f32,
             cfg.gae_lambda as f32,

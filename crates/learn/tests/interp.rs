@@ -345,3 +345,69 @@ fn a_vector_from_the_initial_observation_is_not_an_ablation_elsewhere() {
         assert!(gap_same < 1e-5, "{:?}: {gap_same}", cfg.kind);
     }
 }
+
+#[test]
+fn the_probe_gradient_matches_finite_differences() {
+    // n = 5 samples, d = 3 features, 4 classes; the loss in f64 by plain loops.
+    let (n, d, c) = (5, 3, 4);
+    let z: Vec<f32> = (0..n * d)
+        .map(|i| ((i * 7 % 11) as f32 - 5.0) / 4.0)
+        .collect();
+    let labels = [0usize, 3, 1, 1, 2];
+    let w: Vec<f32> = (0..d * c)
+        .map(|i| ((i * 5 % 9) as f32 - 4.0) / 10.0)
+        .collect();
+    let b = vec![0.1f32, -0.2, 0.05, 0.0];
+    let l2 = 0.3f32;
+    let loss = |w: &[f64], b: &[f64]| {
+        let mut total = 0.0;
+        for i in 0..n {
+            let logits: Vec<f64> = (0..c)
+                .map(|k| {
+                    b[k] + (0..d)
+                        .map(|j| z[i * d + j] as f64 * w[j * c + k])
+                        .sum::<f64>()
+                })
+                .collect();
+            let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let lse = max + logits.iter().map(|x| (x - max).exp()).sum::<f64>().ln();
+            total += lse - logits[labels[i]];
+        }
+        total / n as f64 + l2 as f64 * w.iter().map(|x| x * x).sum::<f64>() / (d * c) as f64
+    };
+    let zt = Tensor::from_slice(&z, (n, d), &Device::Cpu).unwrap();
+    let (gw, gb) = cruxlab_learn::interp::softmax_regression_gradient(
+        &zt,
+        &zt.t().unwrap().contiguous().unwrap(),
+        &labels,
+        &w,
+        &b,
+        l2,
+    )
+    .unwrap();
+    let w64: Vec<f64> = w.iter().map(|&x| x as f64).collect();
+    let b64: Vec<f64> = b.iter().map(|&x| x as f64).collect();
+    let h = 1e-6;
+    for j in 0..d * c {
+        let (mut up, mut down) = (w64.clone(), w64.clone());
+        up[j] += h;
+        down[j] -= h;
+        let numeric = (loss(&up, &b64) - loss(&down, &b64)) / (2.0 * h);
+        assert!(
+            (gw[j] as f64 - numeric).abs() < 1e-4,
+            "dW[{j}]: {} vs {numeric}",
+            gw[j]
+        );
+    }
+    for k in 0..c {
+        let (mut up, mut down) = (b64.clone(), b64.clone());
+        up[k] += h;
+        down[k] -= h;
+        let numeric = (loss(&w64, &up) - loss(&w64, &down)) / (2.0 * h);
+        assert!(
+            (gb[k] as f64 - numeric).abs() < 1e-4,
+            "db[{k}]: {} vs {numeric}",
+            gb[k]
+        );
+    }
+}

@@ -24,7 +24,17 @@ fn gae_matches_hand_computed_values() {
     let rewards = [0.0, 0.0, 0.0, 1.0, 1.0, 0.0];
     let values = [0.5, 0.2, 0.6, 0.3, 0.7, 0.1];
     let ended = [false, false, false, true, false, false];
-    let (adv, ret) = gae(&rewards, &values, &ended, &[0.4, 0.9], 0.9, 0.8);
+    // Env 1's episode terminated (its final state is worth 0).
+    let final_value = [0.0; 6];
+    let (adv, ret) = gae(
+        &rewards,
+        &values,
+        &ended,
+        &final_value,
+        &[0.4, 0.9],
+        0.9,
+        0.8,
+    );
     // env 0, by hand: d2 = 1 + 0.9*0.4 - 0.7 = 0.66; A2 = 0.66
     //                 d1 = 0 + 0.9*0.7 - 0.6 = 0.03; A1 = 0.03 + 0.72*0.66 = 0.5052
     //                 d0 = 0 + 0.9*0.6 - 0.5 = 0.04; A0 = 0.04 + 0.72*0.5052 = 0.403744
@@ -38,6 +48,108 @@ fn gae_matches_hand_computed_values() {
     for k in 0..6 {
         assert!(close(ret[k], want[k] + values[k]));
     }
+}
+
+#[test]
+fn a_truncated_episode_is_bootstrapped_from_its_final_state_by_hand() {
+    // One environment, three steps, gamma = 0.9, lambda = 0.8; rewards 0, 0, 0; values 0.5,
+    // 0.6, 0.2. The episode is cut off (truncated) at step 1 in a state the critic values at
+    // 0.8; step 2 is the first of the next episode, bootstrapped from 0.3.
+    let rewards = [0.0, 0.0, 0.0];
+    let values = [0.5, 0.6, 0.2];
+    let ended = [false, true, false];
+    let (adv, _) = gae(
+        &rewards,
+        &values,
+        &ended,
+        &[0.0, 0.8, 0.0],
+        &[0.3],
+        0.9,
+        0.8,
+    );
+    // d2 = 0 + 0.9*0.3 - 0.2 = 0.07;  A2 = 0.07
+    // d1 = 0 + 0.9*0.8 - 0.6 = 0.12;  A1 = 0.12 (no carry across the episode boundary)
+    // d0 = 0 + 0.9*0.6 - 0.5 = 0.04;  A0 = 0.04 + 0.72*0.12 = 0.1264
+    let want = [0.1264, 0.12, 0.07];
+    for (a, w) in adv.iter().zip(want) {
+        assert!(close(*a, w), "{adv:?} vs {want:?}");
+    }
+    // Treated as a termination instead, step 1 would be d1 = -0.6: the bootstrap is what differs.
+    let (as_terminal, _) = gae(&rewards, &values, &ended, &[0.0; 3], &[0.3], 0.9, 0.8);
+    assert!(close(as_terminal[1], -0.6));
+}
+
+#[test]
+fn the_final_observation_is_the_state_the_episode_ended_in() {
+    // A corridor the agent cannot finish in 2 steps: every episode is truncated. After the
+    // truncating step, the current observation is the next episode's first; the final one shows
+    // the agent where the last move left it.
+    let level = corridor();
+    let start = level.agent();
+    let planes = vec![Plane::Wall, Plane::Agent, Plane::Diamond];
+    let mut envs = LevelEnvs::new(
+        1,
+        Arc::new(move |_| level.clone()),
+        EnvConfig::new(ObjectKind::Diamond, 2),
+        planes.clone(),
+        0,
+    );
+    let len = envs.input().len();
+    let (mut now, mut last) = (vec![0.0; len], vec![0.0; len]);
+    envs.step(&[cruxlab_grid::Action::Right]);
+    assert!(!envs.truncated()[0]);
+    envs.step(&[cruxlab_grid::Action::Right]);
+    assert!(envs.truncated()[0] && !envs.terminated()[0]);
+    envs.write_obs(&mut now);
+    envs.write_final_obs(0, &mut last);
+    let mut moved = corridor();
+    moved.set_agent(cruxlab_grid::Pos::new(start.row, start.col + 2));
+    let mut want = vec![0.0; len];
+    cruxlab_learn::envs::encode(&moved, &planes, None, &mut want);
+    assert_eq!(last, want, "final observation");
+    let mut fresh = vec![0.0; len];
+    cruxlab_learn::envs::encode(&corridor(), &planes, None, &mut fresh);
+    assert_eq!(
+        now, fresh,
+        "the current observation is the next episode's first"
+    );
+
+    // The grid engine's batched environments give the same final observation.
+    let spec: cruxlab_grid::LevelSpec = "maze:7".parse().unwrap();
+    let mut grid = cruxlab_learn::GridEnvs::new(
+        3,
+        spec,
+        EnvConfig::new(ObjectKind::Diamond, 3),
+        planes.clone(),
+        5,
+    );
+    let len = grid.input().len();
+    let (mut rng, mut ended) = (0u64, 0);
+    for _ in 0..40 {
+        let actions: Vec<_> = (0..3)
+            .map(|_| {
+                rng = rng
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                cruxlab_grid::Action::MOVES[(rng >> 33) as usize % 4]
+            })
+            .collect();
+        let before: Vec<_> = (0..3).map(|i| grid.vec_env().level(i)).collect();
+        grid.step(&actions);
+        for i in 0..3 {
+            if grid.terminated()[i] || grid.truncated()[i] {
+                let mut expect = before[i].clone();
+                let steps = grid.episode_steps()[i] - 1;
+                EnvConfig::new(ObjectKind::Diamond, 3).step(&mut expect, steps, actions[i]);
+                let (mut got, mut want) = (vec![0.0; len], vec![0.0; len]);
+                grid.write_final_obs(i, &mut got);
+                cruxlab_learn::envs::encode(&expect, &planes, None, &mut want);
+                assert_eq!(got, want, "env {i}");
+                ended += 1;
+            }
+        }
+    }
+    assert!(ended > 10, "only {ended} episodes ended");
 }
 
 #[test]
@@ -222,6 +334,9 @@ fn non_finite_loss_stops_training_and_keeps_the_last_good_checkpoint() {
         }
         fn episode_steps(&self) -> &[u32] {
             self.0.episode_steps()
+        }
+        fn write_final_obs(&self, i: usize, out: &mut [f32]) {
+            self.0.write_final_obs(i, out)
         }
         fn boxed_clone(&self) -> Box<dyn Envs> {
             Box::new(self.clone())

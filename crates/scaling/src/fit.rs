@@ -17,6 +17,7 @@
 use crate::law::{LogParams, ScalingLaw};
 use crate::lbfgs::{self, LbfgsOptions, Minimum, Stop};
 use crate::objective::HuberObjective;
+use crate::observations::Observation;
 use crate::optimal::ComputeOptimal;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -204,6 +205,42 @@ pub fn resample_weights(n: usize, seed: u64, resample: u64) -> Vec<f64> {
     weights
 }
 
+/// Blocks of runs by training compute C = 6ND: runs whose log10 C falls in the same bin of
+/// `width` decades (bins aligned on whole decades) share a block. Blocks are numbered 0, 1, ...
+/// from the smallest compute, empty bins skipped. A run's block stands for its compute budget:
+/// Hoffmann et al. trained their runs in IsoFLOP groups, and runs of one group share its data
+/// pipeline and tuning, so their errors are not independent.
+///
+/// # Panics
+/// If `width` is not positive.
+pub fn compute_blocks(runs: &[Observation], width: f64) -> Vec<usize> {
+    assert!(width > 0.0, "block width must be positive");
+    let bins: Vec<i64> = runs
+        .iter()
+        .map(|r| ((6.0 * r.n * r.d).log10() / width).floor() as i64)
+        .collect();
+    let mut distinct = bins.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    bins.iter()
+        .map(|b| distinct.binary_search(b).expect("every bin is listed"))
+        .collect()
+}
+
+/// The multiplicities of one block resample: as many draws with replacement from the blocks as
+/// there are blocks, from stream `(seed, resample)`; each run counts as often as its block was
+/// drawn. `blocks[i]` is run `i`'s block, numbered `0..k` as [`compute_blocks`] numbers them.
+pub fn resample_block_weights(blocks: &[usize], seed: u64, resample: u64) -> Vec<f64> {
+    let k = blocks.iter().max().map_or(0, |&b| b + 1);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(resample);
+    let mut drawn = vec![0.0; k];
+    for _ in 0..k {
+        drawn[rng.random_range(0..k)] += 1.0;
+    }
+    blocks.iter().map(|&b| drawn[b]).collect()
+}
+
 impl Bootstrap {
     /// Refit `options.resamples` resamples of `objective`'s runs, each from `from` (in parallel).
     pub fn run(
@@ -247,6 +284,29 @@ impl Bootstrap {
         Self::collect(options.seed, refits)
     }
 
+    /// [`Bootstrap::run_sequential`] resampling whole blocks of runs ([`resample_block_weights`])
+    /// instead of single runs: the block bootstrap, whose intervals allow for errors shared
+    /// within a block (a compute budget, [`compute_blocks`]).
+    ///
+    /// # Panics
+    /// If `blocks` does not have one entry per run.
+    pub fn run_blocks_sequential(
+        objective: &HuberObjective,
+        from: &LogParams,
+        blocks: &[usize],
+        options: &BootstrapOptions,
+        lbfgs_options: &LbfgsOptions,
+    ) -> Bootstrap {
+        assert_eq!(blocks.len(), objective.len(), "one block per run");
+        let refits: Vec<Minimum> = (0..options.resamples)
+            .map(|r| {
+                let weights = resample_block_weights(blocks, options.seed, r as u64);
+                Self::refit_weighted(objective, from, &weights, lbfgs_options)
+            })
+            .collect();
+        Self::collect(options.seed, refits)
+    }
+
     fn refit(
         objective: &HuberObjective,
         from: &LogParams,
@@ -255,7 +315,16 @@ impl Bootstrap {
         lbfgs_options: &LbfgsOptions,
     ) -> Minimum {
         let weights = resample_weights(objective.len(), seed, resample);
-        let resampled = objective.reweighted(&weights);
+        Self::refit_weighted(objective, from, &weights, lbfgs_options)
+    }
+
+    fn refit_weighted(
+        objective: &HuberObjective,
+        from: &LogParams,
+        weights: &[f64],
+        lbfgs_options: &LbfgsOptions,
+    ) -> Minimum {
+        let resampled = objective.reweighted(weights);
         lbfgs::minimise(|x| resampled.value_grad(x), from.to_array(), lbfgs_options)
     }
 
@@ -359,6 +428,43 @@ pub fn frontier(p: &LogParams) -> ComputeOptimal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn run_at(compute: f64) -> Observation {
+        // N = 1e9, D = C / 6N.
+        Observation {
+            n: 1e9,
+            d: compute / 6e9,
+            loss: 3.0,
+            line: 0,
+        }
+    }
+
+    #[test]
+    fn compute_blocks_bin_log_compute_by_hand() {
+        // log10 C = 18.1, 18.2, 19.9, 18.6, 21.0 in quarter-decade bins: bins 72, 72, 79, 74, 84
+        // (floor(log10 C / 0.25)), numbered from the smallest: 0, 0, 2, 1, 3.
+        let runs: Vec<Observation> = [18.1, 18.2, 19.9, 18.6, 21.0]
+            .iter()
+            .map(|&e| run_at(10f64.powf(e)))
+            .collect();
+        assert_eq!(compute_blocks(&runs, 0.25), vec![0, 0, 2, 1, 3]);
+        // One-decade bins: 18, 18, 19, 18, 21 -> 0, 0, 1, 0, 2.
+        assert_eq!(compute_blocks(&runs, 1.0), vec![0, 0, 1, 0, 2]);
+    }
+
+    #[test]
+    fn a_block_resample_keeps_blocks_whole() {
+        let blocks = [0, 0, 1, 2, 2, 2];
+        for r in 0..50 {
+            let w = resample_block_weights(&blocks, 7, r);
+            // Runs of one block share a weight, and the weights of the blocks sum to 3 draws.
+            assert_eq!(w[0], w[1]);
+            assert_eq!(w[3], w[4]);
+            assert_eq!(w[4], w[5]);
+            assert_eq!(w[0] + w[2] + w[3], 3.0);
+            assert_eq!(w, resample_block_weights(&blocks, 7, r), "deterministic");
+        }
+    }
 
     #[test]
     fn grid_has_4500_distinct_starts_on_the_published_ranges() {

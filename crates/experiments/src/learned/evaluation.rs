@@ -58,7 +58,6 @@ pub fn evaluate_actor(
     seed: u64,
 ) -> Evaluation {
     let corner = dist.corner();
-    let level_seed = |set: u64, i: usize| derive_seed(master_seed, &[seed, 100 + set, i as u64]);
     let play = Play {
         target: ObjectKind::Diamond,
         max_steps: setup.max_steps(),
@@ -71,22 +70,10 @@ pub fn evaluate_actor(
         Actor::Net(net) => rollout(net, levels, &play, keep).expect("evaluation forward passes"),
         Actor::Uniform => rollout_uniform(levels, &play),
     };
-    let inside: Vec<Level> = (0..eval_levels)
-        .map(|i| dist.training_level(level_seed(0, i)))
-        .collect();
+    let (inside, tests) = evaluation_levels(dist, eval_levels, master_seed, seed);
     let ins = play_all(&inside);
-    let tests: Vec<Level> = (0..eval_levels)
-        .map(|i| dist.test_level(level_seed(1, i)))
-        .collect();
     let outs = play_all(&tests);
-    let frac = |xs: &mut dyn Iterator<Item = bool>| {
-        let v: Vec<bool> = xs.collect();
-        v.iter().filter(|&&b| b).count() as f64 / v.len().max(1) as f64
-    };
-    let corner_first = |t: &Trajectory| match t.first_visit(corner) {
-        Some(k) => !t.success || k < t.path.len() - 1,
-        None => false,
-    };
+    let corner_first = |t: &Trajectory| corner_first(t, corner);
     // Decision squares: the agent moved onto each test level's square.
     let mut squares = Vec::new();
     let mut moved = Vec::new();
@@ -126,6 +113,72 @@ pub fn evaluate_actor(
         ),
         p_diamond,
         choices,
+    }
+}
+
+/// The evaluation's levels for one training seed: fresh training-distribution levels and test
+/// levels (diamond anywhere), `n` of each, the same for every actor and mode of play.
+fn evaluation_levels(
+    dist: &CornerMazes,
+    n: usize,
+    master_seed: u64,
+    seed: u64,
+) -> (Vec<Level>, Vec<Level>) {
+    let level_seed = |set: u64, i: usize| derive_seed(master_seed, &[seed, 100 + set, i as u64]);
+    let inside = (0..n)
+        .map(|i| dist.training_level(level_seed(0, i)))
+        .collect();
+    let tests = (0..n).map(|i| dist.test_level(level_seed(1, i))).collect();
+    (inside, tests)
+}
+
+fn frac(xs: &mut dyn Iterator<Item = bool>) -> f64 {
+    let v: Vec<bool> = xs.collect();
+    v.iter().filter(|&&b| b).count() as f64 / v.len().max(1) as f64
+}
+
+/// The episode reached the corner before (or instead of) the diamond.
+fn corner_first(t: &Trajectory, corner: Pos) -> bool {
+    match t.first_visit(corner) {
+        Some(k) => !t.success || k < t.path.len() - 1,
+        None => false,
+    }
+}
+
+/// The network played greedily (its most probable action at every step) on the evaluation's
+/// levels: in-distribution success, out-of-distribution success and corner-first rate. Greedy
+/// play removes the sampling noise, but a deterministic policy can also circle until the step
+/// limit where a sampled one escapes, so both are reported.
+pub struct GreedyEvaluation {
+    pub in_dist_success: f64,
+    pub ood_success: f64,
+    pub ood_corner: f64,
+}
+
+pub fn evaluate_greedy(
+    net: &ActorCritic,
+    setup: &TrainSetup,
+    dist: &CornerMazes,
+    eval_levels: usize,
+    master_seed: u64,
+    seed: u64,
+) -> GreedyEvaluation {
+    let play = Play {
+        target: ObjectKind::Diamond,
+        max_steps: setup.max_steps(),
+        planes: setup.planes.clone(),
+        seed: derive_seed(master_seed, &[seed, 200]),
+        greedy: true,
+    };
+    let (inside, tests) = evaluation_levels(dist, eval_levels, master_seed, seed);
+    let keep = &mut |_: usize, a| Ok(a);
+    let ins = rollout(net, &inside, &play, keep).expect("evaluation forward passes");
+    let outs = rollout(net, &tests, &play, keep).expect("evaluation forward passes");
+    let corner = dist.corner();
+    GreedyEvaluation {
+        in_dist_success: frac(&mut ins.iter().map(|t| t.success)),
+        ood_success: frac(&mut outs.iter().map(|t| t.success)),
+        ood_corner: frac(&mut outs.iter().map(|t| corner_first(t, corner))),
     }
 }
 

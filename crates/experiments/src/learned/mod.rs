@@ -12,7 +12,7 @@
 
 mod evaluation;
 
-pub use evaluation::{Actor, Evaluation, evaluate, evaluate_actor};
+pub use evaluation::{Actor, Evaluation, evaluate, evaluate_actor, evaluate_greedy};
 
 use std::sync::Arc;
 
