@@ -1,7 +1,7 @@
 //! Long work shows progress on a terminal, and only there: a bar on stderr when it is a terminal
 //! (run under `script`, which gives the command a pseudo-terminal), nothing when it is a pipe.
 
-mod common;
+use crate::common;
 use common::{cruxlab, stderr};
 
 use std::process::Command;

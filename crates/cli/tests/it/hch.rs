@@ -1,7 +1,7 @@
 //! End to end: `cruxlab run hch` on a tiny quick config writes the run folder with every claim,
 //! the stability boundary plot and reproducible results; bad values exit 2 naming the key.
 
-mod common;
+use crate::common;
 use common::{cruxlab, read, stderr};
 
 const TINY: &[&str] = &[

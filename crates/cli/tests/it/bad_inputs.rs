@@ -3,7 +3,7 @@
 //! message naming the place (file, line, column or key) the manifest lists, never panic, and write
 //! nothing at all (the `--out` folder included).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! End-to-end: the learned-agent experiments through the `cruxlab` binary on tiny configs.
 
-mod common;
+use crate::common;
 use common::cruxlab;
 
 /// Training small enough for a test: 7x7 mazes, a tiny MLP, 4 iterations of 256 steps.

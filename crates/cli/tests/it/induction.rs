@@ -1,6 +1,6 @@
 //! End to end: the induction experiment's quick config, its files, claims and audit.
 
-mod common;
+use crate::common;
 use common::{cruxlab, read, stderr};
 
 #[test]

@@ -1,6 +1,6 @@
 //! End-to-end tests of `cruxlab bargain matchups` and of `cruxlab run bargaining`.
 
-mod common;
+use crate::common;
 use common::{cruxlab, stderr, stdout, write};
 
 #[test]

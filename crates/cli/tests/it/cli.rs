@@ -1,6 +1,6 @@
 //! End-to-end tests: run the `cruxlab` binary on tiny configs and check what it writes and says.
 
-mod common;
+use crate::common;
 use common::{cruxlab, read, stderr};
 
 use std::path::Path;

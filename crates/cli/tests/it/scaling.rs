@@ -1,7 +1,7 @@
 //! End-to-end tests of `cruxlab scaling fit | predict | plan` and of the `scaling` experiment: what
 //! they print and write, and that bad input exits with code 2 and names the file, line and column.
 
-mod common;
+use crate::common;
 use common::{cruxlab, stderr, stdout, write};
 
 use std::path::Path;
