@@ -58,13 +58,7 @@ pub fn evaluate_actor(
     seed: u64,
 ) -> Evaluation {
     let corner = dist.corner();
-    let play = Play {
-        target: ObjectKind::Diamond,
-        max_steps: setup.max_steps(),
-        planes: setup.planes.clone(),
-        seed: derive_seed(master_seed, &[seed, 200]),
-        greedy: false,
-    };
+    let play = evaluation_play(setup, master_seed, seed, false);
     let keep = &mut |_: usize, a| Ok(a);
     let mut play_all = |levels: &[Level]| match actor {
         Actor::Net(net) => rollout(net, levels, &play, keep).expect("evaluation forward passes"),
@@ -116,6 +110,18 @@ pub fn evaluate_actor(
     }
 }
 
+/// How the evaluation's episodes are played: toward the diamond, with the training step limit
+/// and planes, from the seed's action-sampling stream (unused when `greedy`).
+fn evaluation_play(setup: &TrainSetup, master_seed: u64, seed: u64, greedy: bool) -> Play {
+    Play {
+        target: ObjectKind::Diamond,
+        max_steps: setup.max_steps(),
+        planes: setup.planes.clone(),
+        seed: derive_seed(master_seed, &[seed, 200]),
+        greedy,
+    }
+}
+
 /// The evaluation's levels for one training seed: fresh training-distribution levels and test
 /// levels (diamond anywhere), `n` of each, the same for every actor and mode of play.
 fn evaluation_levels(
@@ -163,13 +169,7 @@ pub fn evaluate_greedy(
     master_seed: u64,
     seed: u64,
 ) -> GreedyEvaluation {
-    let play = Play {
-        target: ObjectKind::Diamond,
-        max_steps: setup.max_steps(),
-        planes: setup.planes.clone(),
-        seed: derive_seed(master_seed, &[seed, 200]),
-        greedy: true,
-    };
+    let play = evaluation_play(setup, master_seed, seed, true);
     let (inside, tests) = evaluation_levels(dist, eval_levels, master_seed, seed);
     let keep = &mut |_: usize, a| Ok(a);
     let ins = rollout(net, &inside, &play, keep).expect("evaluation forward passes");
