@@ -136,17 +136,17 @@ impl Envs for GridEnvs {
         }
     }
     fn step(&mut self, actions: &[Action]) {
-        self.before = (0..self.inner.num_envs())
-            .map(|i| {
-                let steps = self.inner.episode_steps()[i];
-                let steps = if self.inner.terminated()[i] || self.inner.truncated()[i] {
-                    0
-                } else {
-                    steps
-                };
-                (self.inner.agent(i), steps, actions[i])
-            })
-            .collect();
+        let inner = &self.inner;
+        self.before.clear();
+        self.before.extend((0..inner.num_envs()).map(|i| {
+            let steps = inner.episode_steps()[i];
+            let steps = if inner.terminated()[i] || inner.truncated()[i] {
+                0
+            } else {
+                steps
+            };
+            (inner.agent(i), steps, actions[i])
+        }));
         self.inner.step(actions);
     }
     fn rewards(&self) -> &[f32] {
