@@ -24,7 +24,9 @@
 //! compute-optimal ratio at the paper's 1:1 exponents) miss them by about 0.02.
 
 use crate::law::{Repetition, ScalingLaw};
-use crate::optimal::{ComputeOptimal, FLOPS_PER_PARAM_TOKEN, minimise_iso_flop};
+use crate::optimal::{
+    ComputeOptimal, FLOPS_PER_PARAM_TOKEN, minimise_iso_flop, minimise_iso_flop_between,
+};
 use serde::{Deserialize, Serialize};
 
 /// A scaling law with repetition constants: the loss of a model trained on repeated data.
@@ -66,6 +68,44 @@ pub struct ConstrainedPlan {
     /// Training tokens (with repetitions), C / 6N.
     pub d: f64,
     pub scale: EffectiveScale,
+}
+
+/// What a limited stock of unique text does to compute-optimal training, and what repeating it
+/// buys. All losses are the data-constrained law's.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StockLimit {
+    /// The stock of unique tokens U_D.
+    pub unique_tokens: f64,
+    /// The most epochs over the stock the repeated plan may use.
+    pub max_epochs: f64,
+    /// The compute above which the compute-optimal plan on fresh data needs more tokens than the
+    /// stock holds: D_opt(C) = U_D.
+    pub bind_compute: f64,
+    /// The budget at which the comparison is made: where the fresh-data plan would use
+    /// `max_epochs` stocks' worth of tokens, D_opt(C) = max_epochs U_D.
+    pub compute: f64,
+    /// The compute-optimal loss at that budget with unlimited fresh data.
+    pub loss_fresh: f64,
+    /// The best loss at that budget seeing each token at most once (D <= U_D).
+    pub loss_one_epoch: f64,
+    /// The best loss at that budget repeating the stock up to `max_epochs` times.
+    pub loss_repeated: f64,
+    /// The epochs that best repeated plan uses.
+    pub epochs_repeated: f64,
+    /// What the repeated plan's loss is worth in fresh-data compute: the share of the budget a
+    /// compute-optimal plan on fresh data would need to reach it (1: repetition as good as fresh
+    /// tokens).
+    pub repeated_compute_value: f64,
+    /// The same for the one-epoch plan.
+    pub one_epoch_compute_value: f64,
+}
+
+impl StockLimit {
+    /// The share of the loss the stock limit costs (one epoch against fresh data) that repeating
+    /// wins back: (L_one_epoch - L_repeated) / (L_one_epoch - L_fresh).
+    pub fn recovered(&self) -> f64 {
+        (self.loss_one_epoch - self.loss_repeated) / (self.loss_one_epoch - self.loss_fresh)
+    }
 }
 
 /// Decayed value of `unique (1 + R)` units when `R` of them are repeats: `U + U R* (1 - e^(-R/R*))`.
@@ -131,6 +171,50 @@ impl DataConstrained {
             scale: self.scale(n, d, unique_tokens),
         }
     }
+
+    /// [`DataConstrained::plan`] with at most `max_epochs` passes over the unique tokens (D no more
+    /// than `max_epochs` U_D; `max_epochs = 1` never repeats).
+    pub fn plan_within(
+        &self,
+        compute: f64,
+        unique_tokens: f64,
+        max_epochs: f64,
+    ) -> ConstrainedPlan {
+        let budget = compute / FLOPS_PER_PARAM_TOKEN;
+        let n_low = (budget / (max_epochs * unique_tokens)).max(1e3);
+        let n_high = (budget / 1e3).max(n_low);
+        let (n, _) = minimise_iso_flop_between(compute, n_low, n_high, |n, d| {
+            self.loss(n, d, unique_tokens)
+        });
+        let d = budget / n;
+        ConstrainedPlan {
+            compute,
+            n,
+            d,
+            scale: self.scale(n, d, unique_tokens),
+        }
+    }
+
+    /// When `unique_tokens` start to bind, and what up to `max_epochs` passes over them buy at the
+    /// budget where fresh-data training would use `max_epochs` times the stock.
+    pub fn stock_limit(&self, unique_tokens: f64, max_epochs: f64) -> StockLimit {
+        let compute = self.frontier.compute_for_tokens(max_epochs * unique_tokens);
+        let repeated = self.plan_within(compute, unique_tokens, max_epochs);
+        let one_epoch = self.plan_within(compute, unique_tokens, 1.0);
+        let value = |loss: f64| self.frontier.compute_for_loss(&self.law, loss) / compute;
+        StockLimit {
+            unique_tokens,
+            max_epochs,
+            bind_compute: self.frontier.compute_for_tokens(unique_tokens),
+            compute,
+            loss_fresh: self.frontier.allocate(&self.law, compute).terms.loss,
+            loss_one_epoch: one_epoch.scale.loss,
+            loss_repeated: repeated.scale.loss,
+            epochs_repeated: repeated.scale.epochs,
+            repeated_compute_value: value(repeated.scale.loss),
+            one_epoch_compute_value: value(one_epoch.scale.loss),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -182,6 +266,52 @@ mod tests {
         assert!((plan.n / 6.8e9 - 1.0).abs() < 0.01, "{plan:?}");
         assert!((plan.scale.epochs - 9.1).abs() < 0.05, "{plan:?}");
         assert!(plan.scale.loss <= m.loss(8.67e9, 178e9, 25e9));
+    }
+
+    #[test]
+    fn stock_limit_by_hand() {
+        // Hand check of the budgets: with alpha = beta the frontier has a = b = 1/2, so
+        // D_opt(C) = (C/6)^(1/2) / G and D_opt = U at C = 6 (G U)^2.
+        let m = muennighoff();
+        let g = ComputeOptimal::new(&m.law).g;
+        let u = 1e12;
+        let s = m.stock_limit(u, 4.0);
+        assert!((s.bind_compute / (6.0 * (g * u).powi(2)) - 1.0).abs() < 1e-12);
+        assert!((s.compute / (6.0 * (g * 4.0 * u).powi(2)) - 1.0).abs() < 1e-12);
+        // Fresh data beat repetition, which beats a single epoch; the repeated plan stays within
+        // its cap and uses more than one epoch.
+        assert!(
+            s.loss_fresh < s.loss_repeated && s.loss_repeated < s.loss_one_epoch,
+            "{s:?}"
+        );
+        assert!(
+            s.epochs_repeated > 1.0 && s.epochs_repeated <= 4.0 * (1.0 + 1e-9),
+            "{s:?}"
+        );
+        let r = s.recovered();
+        assert!(r > 0.0 && r < 1.0, "{r}");
+        // The one-epoch plan is the best split of the budget with D <= U: a brute scan over N
+        // does no better.
+        let budget = s.compute / FLOPS_PER_PARAM_TOKEN;
+        for i in 0..=200 {
+            let n = budget / u * 10f64.powf(i as f64 / 50.0);
+            assert!(m.loss(n, budget / n, u) >= s.loss_one_epoch - 1e-12);
+        }
+        // More epochs allowed win back more, but each extra epoch less.
+        let r16 = m.stock_limit(u, 16.0).recovered();
+        let r40 = m.stock_limit(u, 40.0).recovered();
+        assert!(r > r16 && r16 > r40, "{r} {r16} {r40}");
+    }
+
+    #[test]
+    fn what_repetition_wins_back_does_not_depend_on_the_stock() {
+        // Every quantity is a power law in U at the matched budget, so the share won back is the
+        // same for any stock.
+        let m = muennighoff();
+        let r = m.stock_limit(1e12, 4.0).recovered();
+        for u in [1e10, 1e14, 1e15] {
+            assert!((m.stock_limit(u, 4.0).recovered() - r).abs() < 1e-6);
+        }
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub mod published;
 pub mod report;
 pub mod synthetic;
 
-pub use constrained::{ConstrainedPlan, DataConstrained, EffectiveScale};
+pub use constrained::{ConstrainedPlan, DataConstrained, EffectiveScale, StockLimit};
 pub use diagnostics::{FitWarning, ResidualSummary, diagnose};
 pub use fit::{Bootstrap, BootstrapOptions, FitError, HuberFit, hoffmann_grid};
 pub use fit_file::{FitRecord, LawFile, LawFileError};

@@ -69,6 +69,26 @@ impl ComputeOptimal {
         self.g * (self.g * d).powf(self.a / self.b)
     }
 
+    /// The compute at which the compute-optimal token count is `d`: the inverse of D_opt,
+    /// `6 (G d)^(1/b)`.
+    pub fn compute_for_tokens(&self, d: f64) -> f64 {
+        FLOPS_PER_PARAM_TOKEN * (self.g * d).powf(1.0 / self.b)
+    }
+
+    /// The least compute at which a compute-optimal split reaches `loss` under `law` (the law this
+    /// was built from). On the frontier both terms fall as `(C/6)^-gamma` with
+    /// `gamma = alpha beta / (alpha + beta)`, so `L_opt(C) = E + K (C/6)^-gamma` with
+    /// `K = A G^-alpha + B G^beta`, which inverts in closed form. Infinite for a loss at or below E.
+    pub fn compute_for_loss(&self, law: &ScalingLaw, loss: f64) -> f64 {
+        let gamma = law.alpha * law.beta / (law.alpha + law.beta);
+        let k = law.a * self.g.powf(-law.alpha) + law.b * self.g.powf(law.beta);
+        let reducible = loss - law.e;
+        if reducible <= 0.0 {
+            return f64::INFINITY;
+        }
+        FLOPS_PER_PARAM_TOKEN * (reducible / k).powf(-1.0 / gamma)
+    }
+
     /// The optimal allocation of `compute` under `law` (which must be the law this was built from).
     pub fn allocate(&self, law: &ScalingLaw, compute: f64) -> Allocation {
         let (n, d) = (self.n_opt(compute), self.d_opt(compute));
@@ -102,7 +122,25 @@ impl Allocation {
 /// C = 1e24).
 pub fn minimise_iso_flop(compute: f64, loss: impl Fn(f64, f64) -> f64) -> (f64, f64) {
     let budget = compute / FLOPS_PER_PARAM_TOKEN;
-    let (lo, hi) = (1e3f64.ln(), (budget / 1e3).ln().max(1e3f64.ln() + 1.0));
+    minimise_iso_flop_between(
+        compute,
+        1e3,
+        (budget / 1e3).max(1e3 * std::f64::consts::E),
+        loss,
+    )
+}
+
+/// [`minimise_iso_flop`] with N kept in `[n_low, n_high]` (the same grid scan and golden-section
+/// refinement over that range of ln N): the best split of a budget under a bound on the tokens
+/// (N at least C / 6 D_max) or on the parameters.
+pub fn minimise_iso_flop_between(
+    compute: f64,
+    n_low: f64,
+    n_high: f64,
+    loss: impl Fn(f64, f64) -> f64,
+) -> (f64, f64) {
+    let budget = compute / FLOPS_PER_PARAM_TOKEN;
+    let (lo, hi) = (n_low.ln(), n_high.ln().max(n_low.ln()));
     let along = |ln_n: f64| {
         let n = ln_n.exp();
         loss(n, budget / n)
@@ -118,8 +156,8 @@ pub fn minimise_iso_flop(compute: f64, loss: impl Fn(f64, f64) -> f64) -> (f64, 
     }
     // Golden-section search on [best - step, best + step].
     let (mut x0, mut x3) = (
-        lo + step * (best.0 as f64 - 1.0),
-        lo + step * (best.0 as f64 + 1.0),
+        (lo + step * (best.0 as f64 - 1.0)).max(lo),
+        (lo + step * (best.0 as f64 + 1.0)).min(hi),
     );
     let ratio = (5f64.sqrt() - 1.0) / 2.0;
     let mut x1 = x3 - ratio * (x3 - x0);
@@ -209,6 +247,43 @@ mod tests {
         let opt = ComputeOptimal::new(&law);
         let c = 3e23;
         assert!((opt.n_for_tokens(opt.d_opt(c)) / opt.n_opt(c) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn compute_for_loss_inverts_the_frontier() {
+        for set in ParameterSet::builtin() {
+            let law = set.law;
+            let opt = ComputeOptimal::new(&law);
+            for compute in [1e18, 5.88e23, 1e27] {
+                let loss = opt.allocate(&law, compute).terms.loss;
+                let back = opt.compute_for_loss(&law, loss);
+                assert!((back / compute - 1.0).abs() < 1e-9, "{}: {back:e}", set.id);
+                let d = opt.d_opt(compute);
+                assert!((opt.compute_for_tokens(d) / compute - 1.0).abs() < 1e-12);
+            }
+            assert!(opt.compute_for_loss(&law, law.e).is_infinite());
+        }
+        // By hand, Hoffmann et al.'s printed set and GPT-3: the same loss on the frontier takes a
+        // third of GPT-3's compute (Python floats, bisection: 0.33553).
+        let law = ParameterSet::hoffmann_printed().law;
+        let opt = ComputeOptimal::new(&law);
+        let c = 6.0 * 175e9 * 300e9;
+        let ratio = opt.compute_for_loss(&law, law.loss(175e9, 300e9)) / c;
+        assert!((ratio - 0.3355).abs() < 5e-4, "{ratio}");
+    }
+
+    #[test]
+    fn bounded_search_keeps_to_its_bounds() {
+        let law = ParameterSet::besiroglu().law;
+        let c = 1e24;
+        let n_opt = ComputeOptimal::new(&law).n_opt(c);
+        // With the optimum above the range the bound is the answer; inside it, the optimum.
+        let (n, _) =
+            minimise_iso_flop_between(c, n_opt / 100.0, n_opt / 10.0, |n, d| law.loss(n, d));
+        assert!((n / (n_opt / 10.0) - 1.0).abs() < 1e-9, "{n:e}");
+        let (n, _) =
+            minimise_iso_flop_between(c, n_opt / 10.0, n_opt * 10.0, |n, d| law.loss(n, d));
+        assert!((n / n_opt - 1.0).abs() < 1e-5, "{n:e}");
     }
 
     impl Allocation {

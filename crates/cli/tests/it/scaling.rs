@@ -508,6 +508,48 @@ fn scaling_experiment_runs_with_published_sets_and_a_small_fit() {
         "a fixed set's interval collapses"
     );
     assert!(out.join("data_share.svg").is_file());
+    // The data half: where a stock of text binds, and what repeating it is worth.
+    let metric = |name: &str, set: &str, stock: f64| {
+        results["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| {
+                m["metric"] == name
+                    && m["condition"]["set"] == set
+                    && m["condition"]["stock"].as_f64() == Some(stock)
+            })
+            .unwrap_or_else(|| panic!("{name} for {set} at {stock:e}"))["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    // Under the printed set (alpha 0.34, beta 0.28) D_opt(C) = 3e14 at C = 6 (G 3e14)^(1/b), by
+    // hand: G = (0.34 406.4 / (0.28 410.7))^(1/0.62) = 1.3447, b = 0.34/0.62, so C = 2.583e27.
+    let bind = metric("bind_compute", "hoffmann-printed", 3e14);
+    assert!((bind / 2.583e27 - 1.0).abs() < 1e-3, "{bind:e}");
+    let value = metric("repeated_compute_value", "muennighoff", 3e14);
+    let once = metric("one_epoch_compute_value", "muennighoff", 3e14);
+    assert!(0.0 < once && once < value && value < 1.0, "{once} {value}");
+    assert!(out.join("repeated_compute_value.svg").is_file());
+    for (set, message) in [
+        ("text_stocks=[]", "text_stocks"),
+        ("text_stocks=[0.5]", "text_stocks"),
+        ("repeat_epochs=1", "repeat_epochs"),
+    ] {
+        let bad = tmp.path().join("bad");
+        let o = cruxlab(&[
+            "run",
+            "scaling",
+            "--quick",
+            "--set",
+            set,
+            "--out",
+            bad.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{set}");
+        assert!(stderr(&o).contains(message), "{set}: {}", stderr(&o));
+        assert!(!bad.exists());
+    }
 }
 
 #[test]
