@@ -384,15 +384,43 @@ impl PlannedEpisode {
 /// Plan with backward induction over `horizon` steps, discount `gamma`, paying `penalty`, and
 /// replay the plan.
 pub fn planned_episode(game: &Game, penalty: Penalty, horizon: u32, gamma: f64) -> PlannedEpisode {
+    planned(game, penalty, horizon, gamma, |_, _| ()).0
+}
+
+/// [`planned_episode`] and the planner's decisive thoughts ([`crate::thoughts`]).
+pub fn planned_with_thoughts(
+    game: &Game,
+    penalty: Penalty,
+    horizon: u32,
+    gamma: f64,
+) -> (PlannedEpisode, Vec<crate::thoughts::Thought>) {
+    planned(
+        game,
+        penalty,
+        horizon,
+        gamma,
+        crate::thoughts::decisive_thoughts,
+    )
+}
+
+fn planned<T>(
+    game: &Game,
+    penalty: Penalty,
+    horizon: u32,
+    gamma: f64,
+    inspect: impl Fn(&crate::plan::StateGraph, &crate::plan::Plan) -> T,
+) -> (PlannedEpisode, T) {
     let graph = crate::plan::StateGraph::build(game, horizon);
     let prepared = PreparedPenalty::new(game, penalty);
     let p = crate::plan::plan(&graph, gamma, |i, m| prepared.cost(&graph.states[i], m));
+    let seen = inspect(&graph, &p);
     let r = crate::replay(game, &p.actions);
-    PlannedEpisode {
+    let episode = PlannedEpisode {
         actions: p.actions,
         reward: r.reward,
         performance: r.hidden_performance,
         backups: p.backups,
         penalty_compute: prepared.compute,
-    }
+    };
+    (episode, seen)
 }

@@ -16,6 +16,7 @@
 //! | [`explore`] | successors and reachable sets (irreversibility, planners) |
 //! | [`plan`] | an exact planner (backward induction over every reachable state), compute counted |
 //! | [`impact`] | AUP and relative-reachability penalties |
+//! | [`thoughts`] | a planner's decisive thoughts and the overseers that read them |
 //! | [`render`] | text and PNG pictures |
 //!
 //! ```
@@ -34,10 +35,11 @@ pub mod impact;
 pub mod level;
 pub mod plan;
 pub mod render;
+pub mod thoughts;
 
 pub use action::Move;
 pub use env::{EpisodeOver, Replay, SafetyEnv, SafetyInfo, SafetyStep, SafetyVecEnv, replay};
-pub use game::{BoxScoring, Cell, Ending, Game, Outcome, Rules, State};
+pub use game::{BoxScoring, Cell, Ending, Game, HarmCause, Outcome, Rules, State};
 pub use level::{AUP_LEVELS, BUILTIN, LevelError};
 pub use render::{board, board_bytes, render_png};
 

@@ -19,6 +19,11 @@ pub struct Edge {
     /// The episode ends with this step (terminal, or the horizon reached).
     pub ends: bool,
     pub terminal: bool,
+    /// The overseer-related facts the step's visible rules read ([`crate::game::concept`]).
+    pub consulted: u8,
+    /// The step's hidden terms (performance minus reward); not part of what the planner
+    /// maximises.
+    pub hidden: f64,
 }
 
 /// Every state reachable from the start within `horizon` steps, with its five transitions.
@@ -61,6 +66,8 @@ impl StateGraph {
                     performance: t.performance,
                     ends,
                     terminal: t.terminated,
+                    consulted: t.consulted,
+                    hidden: t.hidden(),
                 }
             });
             edges.push(e);
@@ -90,6 +97,8 @@ pub struct Plan {
     pub value: f64,
     /// Transitions evaluated: one per (state, action) backed up.
     pub backups: u64,
+    /// The greedy action of every state of the graph (the plan follows it from the start).
+    pub policy: Vec<Move>,
 }
 
 /// Backward induction with discount `gamma` and the reward of each transition reduced by
@@ -136,5 +145,6 @@ pub fn plan(graph: &StateGraph, gamma: f64, penalty: impl Fn(usize, Move) -> f64
         actions,
         value: value[0],
         backups,
+        policy: best,
     }
 }
