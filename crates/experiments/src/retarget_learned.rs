@@ -56,6 +56,11 @@
 //! - `edit-matches-search`: `reach` at `edit` minus at `astar` above -0.1 (non-inferiority).
 //! - `edit-weaker-far`: `reach_near_far_gap` at `edit` minus at `none` (the edit's gain near minus
 //!   its gain far) above 0 with a margin of 0.05.
+//! - `clamp-moves-agent` (CNN only, so in the full config): `reach` at `clamp` minus at `none` above
+//!   0 with a margin of 0.05. `clamp` finds the channel of `clamp_layer` whose map correlates best
+//!   with the diamond's one-hot cell over the calibration levels (`clamp_channel_score`, the
+//!   Pearson correlation) and, at every step, sets it at the target square to `clamp_scale` times
+//!   the largest value it reaches there (Turner et al. clamped their channel 55 the same way).
 //!
 //! **Controls** (`cruxlab audit retarget-learned`): `p_anywhere=0.0` (the corner-only policy, which
 //! ignores the diamond, so no diamond edit should move it; inside `suite` it is misgeneralize's
@@ -66,7 +71,9 @@ use candle_core::Tensor;
 use cruxlab_agents::{AgentKind, play};
 use cruxlab_core::{Claim, Control, Direction, Effect, Experiment, PlotSpec, VerdictKind, at};
 use cruxlab_grid::{DistanceField, Level, ObjectKind, Pos};
-use cruxlab_learn::interp::{SteeringVector, capture, forward_edited};
+use cruxlab_learn::interp::{
+    SteeringVector, capture, channel_tracking, clamp_cells, forward_edited, rank_channels,
+};
 use cruxlab_learn::rollout::{Play, observe, rollout};
 use cruxlab_learn::{ActorCritic, CornerMazes, net::probabilities};
 use rand::{Rng, SeedableRng};
@@ -108,6 +115,11 @@ pub struct Config {
     pub distance_bins: Vec<u32>,
     /// Per-decision expansion budget of the planners.
     pub planner_budget: u64,
+    /// `clamp` only: the convolutional site whose channel is clamped (`conv1`, `conv2`, ...).
+    pub clamp_layer: String,
+    /// `clamp` only: the clamped value, in units of the largest activation the channel reaches
+    /// on the calibration levels.
+    pub clamp_scale: f64,
     pub train: TrainSetup,
 }
 
@@ -136,6 +148,9 @@ pub enum Method {
     Astar,
     /// Breadth-first search, retargeted to the square.
     Bfs,
+    /// The learned policy with its most diamond-tracking channel at `clamp_layer` clamped high on
+    /// the square (CNN only).
+    Clamp,
 }
 
 const METHODS: [Method; 6] = [
@@ -155,7 +170,7 @@ impl Method {
 }
 /// The retargeting metrics, in the order `reach` emits them. `reach_near_far_gap` is
 /// `reach_near - reach_far`: how much more often the agent reaches a near target than a far one.
-const REACH: [&str; 7] = [
+const REACH: [&str; 8] = [
     "reach",
     "reach_near",
     "reach_mid",
@@ -163,6 +178,7 @@ const REACH: [&str; 7] = [
     "reach_near_far_gap",
     "steps",
     "achievable_gain_fraction",
+    "clamp_channel_score",
 ];
 const STEER: [&str; 12] = [
     "p_diamond_base_median",
@@ -343,7 +359,7 @@ impl RetargetLearned {
         };
         // The edit's share of the gain a real diamond on the square achieves over no edit (the
         // three methods play the same levels with the same action-sampling streams).
-        let gain_fraction = if method == Method::Edit {
+        let gain_fraction = if matches!(method, Method::Edit | Method::Clamp) {
             let none = rate_of(&Self::outcomes(config, Method::None, dist, seed, net).0);
             let real = rate_of(&Self::outcomes(config, Method::Real, dist, seed, net).0);
             let achievable = real - none;
@@ -370,6 +386,13 @@ impl RetargetLearned {
             .map(|o| o.1 as f64)
             .collect();
         let (near, far) = (rate(&|b| b == 0), rate(&|b| b == 2));
+        let channel_score = match (method, net) {
+            (Method::Clamp, Some(net)) => {
+                let layer = Self::net_layer(net, &config.clamp_layer);
+                Self::tracking_channel(config, net, dist, seed, layer).1
+            }
+            _ => f64::NAN,
+        };
         let values = [
             rate(&|_| true),
             near,
@@ -378,6 +401,7 @@ impl RetargetLearned {
             near - far,
             mean(&steps),
             gain_fraction,
+            channel_score,
         ];
         REACH
             .iter()
@@ -471,6 +495,18 @@ impl RetargetLearned {
                     rollout(net, &placed, &play_cfg, &mut |i, a| {
                         if i == layer { a + &deltas } else { Ok(a) }
                     })
+                } else if method == Method::Clamp {
+                    let site = Self::net_layer(net, &config.clamp_layer);
+                    let (channel, _, value) = Self::tracking_channel(config, net, dist, seed, site);
+                    let cells: Vec<(usize, usize)> =
+                        targets.iter().map(|p| (p.row, p.col)).collect();
+                    rollout(net, &placed, &play_cfg, &mut |i, a| {
+                        if i == site {
+                            clamp_cells(&a, channel, &cells, value)
+                        } else {
+                            Ok(a)
+                        }
+                    })
                 } else {
                     rollout(net, &placed, &play_cfg, &mut |_, a| Ok(a))
                 }
@@ -479,6 +515,44 @@ impl RetargetLearned {
             }
         };
         (outcomes, bins)
+    }
+
+    /// The channel of spatial site `layer` whose map best tracks the diamond's cell on the
+    /// calibration levels (Pearson correlation with the diamond's one-hot map), its score, and
+    /// the value a clamp sets: `clamp_scale` times the largest activation the channel reaches there.
+    fn tracking_channel(
+        config: &Config,
+        net: &ActorCritic,
+        dist: &CornerMazes,
+        seed: u64,
+        layer: usize,
+    ) -> (usize, f64, f32) {
+        let calib = Self::levels(config, dist, seed, 3, config.calibration_levels);
+        let x = net
+            .input_tensor(&observe(&calib, &config.train.planes))
+            .expect("input");
+        let acts = capture(net, &x, layer).expect("capture");
+        let (_, h, w, c) = acts.dims4().expect("a spatial site");
+        let mut maps = vec![0f32; calib.len() * h * w];
+        for (k, l) in calib.iter().enumerate() {
+            for p in l.positions_of(ObjectKind::Diamond) {
+                maps[(k * h + p.row) * w + p.col] = 1.0;
+            }
+        }
+        let maps = Tensor::from_vec(maps, (calib.len(), h, w), acts.device()).expect("maps");
+        let scores = channel_tracking(&acts, &maps).expect("tracking scores");
+        let channel = rank_channels(&scores)[0];
+        let values = acts
+            .flatten_all()
+            .expect("flat")
+            .to_vec1::<f32>()
+            .expect("values");
+        let top = values
+            .iter()
+            .skip(channel)
+            .step_by(c)
+            .fold(0f32, |m, &v| m.max(v));
+        (channel, scores[channel], top * config.clamp_scale as f32)
     }
 
     /// `v_s` for each target square: mean over calibration levels of the activation with a diamond
@@ -590,7 +664,12 @@ by clamping one channel."
             // P(diamond branch) near Turner et al.'s 0.81), so that steering has something to act
             // on. With 0 the policy ignores the diamond (docs/learned.md).
             p_anywhere: 0.25,
-            methods: METHODS.to_vec(),
+            // The clamp needs a convolutional site: only the full setup's CNN has one.
+            methods: if quick {
+                METHODS.to_vec()
+            } else {
+                METHODS.iter().copied().chain([Method::Clamp]).collect()
+            },
             // Not the first layer: fc1 = ReLU(Wx + b) of the one-hot input, so a difference there
             // is close to drawing a diamond into the observation.
             layer: if quick { "fc2".into() } else { "conv2".into() },
@@ -612,6 +691,8 @@ by clamping one channel."
             steer_levels: if quick { 1000 } else { 2000 },
             distance_bins: if quick { vec![4, 8] } else { vec![6, 12] },
             planner_budget: 4,
+            clamp_layer: "conv2".into(),
+            clamp_scale: 1.0,
             train,
         }
     }
@@ -675,6 +756,22 @@ by clamping one channel."
         }
         if config.planner_budget == 0 {
             return err("planner_budget", "must be at least 1 expansion");
+        }
+        if config.methods.contains(&Method::Clamp) {
+            if !(config.clamp_layer.starts_with("conv") && sites.contains(&config.clamp_layer)) {
+                return err(
+                    "clamp_layer",
+                    &format!(
+                        "the clamp needs a convolutional site; '{}' is not one (this network has \
+                         {})",
+                        config.clamp_layer,
+                        sites.join(", ")
+                    ),
+                );
+            }
+            if !(config.clamp_scale.is_finite() && config.clamp_scale > 0.0) {
+                return err("clamp_scale", "must be a positive number");
+            }
         }
         Ok(())
     }
@@ -870,6 +967,19 @@ by clamping one channel."
                 .control(ignores_diamond.clone()),
             );
         }
+        if has(Method::Clamp) && has(Method::None) {
+            claims.push(
+                Claim::new(
+                    "clamp-moves-agent",
+                    "Clamping the most diamond-tracking channel high on a square sends the learned agent there more often than no edit (reach rate higher by more than 0.05, paired by seed; Turner et al.'s channel-55 retargeting).",
+                    Effect::contrast("reach", method(Method::Clamp), method(Method::None)),
+                    Direction::Above,
+                    0.0,
+                )
+                .margin(0.05)
+                .control(ignores_diamond.clone()),
+            );
+        }
         if has(Method::Edit) && has(Method::Astar) {
             claims.push(
                 Claim::new(
@@ -926,6 +1036,32 @@ mod tests {
                 "edit-weaker-far"
             ]
         );
+    }
+
+    #[test]
+    fn the_clamp_needs_a_convolutional_site() {
+        // The quick setup's MLP has none: asking for the clamp names `clamp_layer`.
+        let mut config = RetargetLearned.default_config(true);
+        config.methods = vec![Method::Clamp, Method::None];
+        assert_eq!(
+            RetargetLearned.validate(&config).unwrap_err().0,
+            "clamp_layer"
+        );
+        // The full setup's CNN has conv1 and conv2, and sweeps the clamp with its claim.
+        let full = RetargetLearned.default_config(false);
+        assert!(full.methods.contains(&Method::Clamp));
+        assert!(RetargetLearned.validate(&full).is_ok());
+        let ids: Vec<String> = RetargetLearned
+            .claims(&full)
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        assert!(ids.contains(&"clamp-moves-agent".to_string()));
+        let bad = Config {
+            clamp_scale: 0.0,
+            ..full
+        };
+        assert_eq!(RetargetLearned.validate(&bad).unwrap_err().0, "clamp_scale");
     }
 
     #[test]

@@ -9,6 +9,9 @@
 //!   with a coefficient at the same site during a forward pass (subtracting it is coefficient -1).
 //! - **Activation patching** ([`patch`]): run a source observation, then run a target observation
 //!   with the site's activation (or a masked part of it) replaced by the source's.
+//! - **Channels** ([`channel_tracking`], [`rank_channels`], [`forward_clamped`]): find the channels
+//!   of a convolutional site whose maps follow a position (the diamond's), and clamp one at a
+//!   chosen cell (Turner et al.'s retargeting by channel 55).
 //!
 //! Every intervention goes through [`ActorCritic::forward_hooked`], which edits one site and lets
 //! the rest of the forward pass read the edit; sites before it are computed as usual.
@@ -120,6 +123,96 @@ pub fn patch(
             a.broadcast_mul(&keep)? + from.broadcast_mul(m)?
         }
     })
+}
+
+/// Channel clamping (Turner et al. 2023's move with their channel 55): forward `x` with channel
+/// `channel` of the spatial site `layer` (activations `[B, H, W, C]`) set to `value` at `cell`
+/// (row, column of the site's own grid) in every sample, the rest of the site left as it was.
+pub fn forward_clamped(
+    net: &ActorCritic,
+    x: &Tensor,
+    layer: usize,
+    channel: usize,
+    cell: (usize, usize),
+    value: f32,
+) -> Result<Output> {
+    forward_edited(net, x, layer, &|a| {
+        let cells = vec![cell; a.dim(0)?];
+        clamp_cells(a, channel, &cells, value)
+    })
+}
+
+/// A spatial activation (`[B, H, W, C]`) with channel `channel` set to `value` at `cells[b]` in
+/// sample `b`, everything else unchanged.
+pub fn clamp_cells(
+    a: &Tensor,
+    channel: usize,
+    cells: &[(usize, usize)],
+    value: f32,
+) -> Result<Tensor> {
+    let (b, h, w, c) = a.dims4()?;
+    if cells.len() != b {
+        return Err(candle_core::Error::Msg(format!(
+            "{} clamp cells for a batch of {b}",
+            cells.len()
+        )));
+    }
+    let mut mask = vec![0f32; b * h * w * c];
+    for (k, &(r, col)) in cells.iter().enumerate() {
+        if r >= h || col >= w || channel >= c {
+            return Err(candle_core::Error::Msg(format!(
+                "clamp at ({r}, {col}) channel {channel} is outside the site's {h}x{w}x{c}"
+            )));
+        }
+        mask[((k * h + r) * w + col) * c + channel] = 1.0;
+    }
+    let mask = Tensor::from_vec(mask, (b, h, w, c), a.device())?;
+    let keep = mask.affine(-1.0, 1.0)?;
+    (a * keep)? + mask.affine(value as f64, 0.0)?
+}
+
+/// How well each channel of a spatial site tracks a target map: per channel, the Pearson
+/// correlation over every sample and position between the channel's activation (`acts`,
+/// `[B, H, W, C]`) and `targets` (`[B, H, W]`, e.g. 1 on the diamond's cell and 0 elsewhere, on the
+/// site's grid). A channel that is constant over the batch scores 0. Ranking channels by this is
+/// how diamond-tracking channels are found (Turner et al. found theirs by looking at activation
+/// maps; the correlation is the same test made by a program).
+pub fn channel_tracking(acts: &Tensor, targets: &Tensor) -> Result<Vec<f64>> {
+    let (b, h, w, c) = acts.dims4()?;
+    let t = targets.flatten_all()?.to_vec1::<f32>()?;
+    if t.len() != b * h * w {
+        return Err(candle_core::Error::Msg(format!(
+            "targets hold {} values for {b}x{h}x{w} positions",
+            t.len()
+        )));
+    }
+    let a = acts.flatten_all()?.to_vec1::<f32>()?;
+    let n = (b * h * w) as f64;
+    let t_mean = t.iter().map(|&v| v as f64).sum::<f64>() / n;
+    let t_var = t.iter().map(|&v| (v as f64 - t_mean).powi(2)).sum::<f64>();
+    (0..c)
+        .map(|ch| {
+            let x = || a.iter().skip(ch).step_by(c).map(|&v| v as f64);
+            let mean = x().sum::<f64>() / n;
+            let (mut cov, mut var) = (0.0, 0.0);
+            for (v, &tv) in x().zip(&t) {
+                cov += (v - mean) * (tv as f64 - t_mean);
+                var += (v - mean).powi(2);
+            }
+            Ok(if var > 0.0 && t_var > 0.0 {
+                cov / (var * t_var).sqrt()
+            } else {
+                0.0
+            })
+        })
+        .collect()
+}
+
+/// Channels by tracking score, best first (ties in channel order).
+pub fn rank_channels(scores: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&i, &j| scores[j].total_cmp(&scores[i]).then(i.cmp(&j)));
+    order
 }
 
 /// A linear probe: multinomial logistic regression on standardised features, fitted by full-batch

@@ -4,7 +4,8 @@
 
 use candle_core::{Device, Tensor};
 use cruxlab_learn::interp::{
-    LinearProbe, ProbeFit, SteeringVector, capture_all, forward_edited, patch, rows, split,
+    LinearProbe, ProbeFit, SteeringVector, capture_all, channel_tracking, forward_clamped,
+    forward_edited, patch, rank_channels, rows, split,
 };
 use cruxlab_learn::net::log_softmax;
 use cruxlab_learn::{ActorCritic, InputShape, Logistic, NetConfig, NetKind, checkpoint};
@@ -409,5 +410,99 @@ fn the_probe_gradient_matches_finite_differences() {
             "db[{k}]: {} vs {numeric}",
             gb[k]
         );
+    }
+}
+
+#[test]
+fn clamping_changes_one_entry_and_only_its_receptive_field_downstream() {
+    // The tiny CNN's first two sites are 3x3 convolutions (same padding) on a 4x3 grid. Clamping
+    // channel 1 of site 0 at (2, 1) changes exactly that entry there, nothing before, and at
+    // site 1 only the cells within one step of (2, 1).
+    let net = tiny_cnn();
+    let x = batch(3, 5, net.input());
+    let before = capture_all(&net, &x).unwrap();
+    let mut after = Vec::new();
+    net.forward_hooked(&x, &mut |i, a| {
+        let a = if i == 0 { after_first(&a) } else { a };
+        after.push(a.clone());
+        Ok(a)
+    })
+    .unwrap();
+    // The library's clamp gives the same forward pass as the hand-built edit, and a different one
+    // from the unedited pass.
+    let clamped = forward_clamped(&net, &x, 0, 1, (2, 1), 7.5).unwrap();
+    let by_hand = forward_edited(&net, &x, 0, &|a| Ok(after_first(a))).unwrap();
+    let unedited = net.forward(&x).unwrap();
+    assert_eq!(values(&clamped.logits), values(&by_hand.logits));
+    assert_ne!(values(&clamped.logits), values(&unedited.logits));
+    let (b0, a0) = (values(&before[0]), values(&after[0]));
+    for (k, (u, v)) in b0.iter().zip(&a0).enumerate() {
+        let (cell, ch) = ((k / 3) % 12, k % 3);
+        if cell == 2 * 3 + 1 && ch == 1 {
+            assert_eq!(*v, 7.5);
+        } else {
+            assert_eq!(u, v, "site 0 entry {k}");
+        }
+    }
+    let (b1, a1) = (values(&before[1]), values(&after[1]));
+    let c1 = 2; // the second conv's channels
+    let mut changed_near = 0;
+    for (k, (u, v)) in b1.iter().zip(&a1).enumerate() {
+        let cell = (k / c1) % 12;
+        let (r, c) = (cell / 3, cell % 3);
+        let near = r.abs_diff(2) <= 1 && c.abs_diff(1) <= 1;
+        if !near {
+            assert_eq!(
+                u, v,
+                "site 1 entry {k} at ({r}, {c}) lies outside the receptive field"
+            );
+        } else if u != v {
+            changed_near += 1;
+        }
+    }
+    assert!(changed_near > 0, "the clamp reaches the next layer");
+    // Out of range is an error, not a panic.
+    assert!(forward_clamped(&net, &x, 0, 9, (0, 0), 1.0).is_err());
+}
+
+/// The hand-built clamp of the test above (channel 1 at (2, 1) of a 4x3x3 site set to 7.5).
+fn after_first(a: &Tensor) -> Tensor {
+    let mut m = vec![0f32; 4 * 3 * 3];
+    m[(2 * 3 + 1) * 3 + 1] = 1.0;
+    let m = Tensor::from_vec(m, (4, 3, 3), &Device::Cpu).unwrap();
+    let keep = m.affine(-1.0, 1.0).unwrap();
+    (a.broadcast_mul(&keep).unwrap() + m.affine(7.5, 0.0).unwrap().broadcast_as(a.shape()).unwrap())
+        .unwrap()
+}
+
+#[test]
+fn the_channel_finder_recovers_a_planted_channel() {
+    // Activations of 64 samples on a 5x5 grid with 8 channels of noise; channel 5 carries the
+    // target map (1 on one cell per sample) plus noise of the same size. It must rank first, and
+    // a constant channel must score 0.
+    let (b, h, w, c) = (64usize, 5usize, 5usize, 8usize);
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let mut targets = vec![0f32; b * h * w];
+    for s in 0..b {
+        targets[s * h * w + rng.random_range(0..h * w)] = 1.0;
+    }
+    let mut acts = vec![0f32; b * h * w * c];
+    for p in 0..b * h * w {
+        for ch in 0..c {
+            acts[p * c + ch] = match ch {
+                5 => targets[p] + 0.5 * (rng.random::<f32>() - 0.5),
+                7 => 0.25,
+                _ => rng.random::<f32>(),
+            };
+        }
+    }
+    let acts = Tensor::from_vec(acts, (b, h, w, c), &Device::Cpu).unwrap();
+    let targets = Tensor::from_vec(targets, (b, h, w), &Device::Cpu).unwrap();
+    let scores = channel_tracking(&acts, &targets).unwrap();
+    assert_eq!(rank_channels(&scores)[0], 5, "{scores:?}");
+    assert!(scores[5] > 0.8, "{scores:?}");
+    assert_eq!(scores[7], 0.0);
+    for ch in [0, 1, 2, 3, 4, 6] {
+        assert!(scores[ch].abs() < 0.2, "channel {ch}: {}", scores[ch]);
     }
 }
