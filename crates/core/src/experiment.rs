@@ -89,6 +89,13 @@ pub trait Experiment: Send + Sync {
     /// What a user must hear before trusting a run of `config`: reference data that is not on this
     /// machine, so the claims that need it are left out. The command line prints each on stderr
     /// before the run starts, and results.json and the report carry them.
+    /// Whether every metric summary also carries the interquartile mean over seeds with its
+    /// stratified-bootstrap interval (Agarwal et al. 2021), beside the Student-t interval: for
+    /// experiments whose seeds are training runs with heavy-tailed outcomes.
+    fn robust_intervals(&self) -> bool {
+        false
+    }
+
     fn warnings(&self, _config: &Self::Config) -> Vec<String> {
         Vec::new()
     }
@@ -119,6 +126,10 @@ pub struct MetricSummary {
     pub values: Vec<f64>,
     /// The seeds the values belong to, in the same order (for paired comparisons).
     pub seeds: Vec<u64>,
+    /// The interquartile mean with its stratified-bootstrap interval, for experiments that ask
+    /// for it ([`Experiment::robust_intervals`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub robust: Option<crate::stats::Robust>,
 }
 
 /// The outcome of testing one claim against the numbers.

@@ -34,6 +34,7 @@ pub(crate) fn summarise(
     config: Value,
     conditions: &[Map<String, Value>],
     records: &[UnitRecord],
+    robust: bool,
 ) -> Results {
     let names = metric_names(records);
     // (metric index, condition index) -> (seed, value) in seed order.
@@ -58,7 +59,13 @@ pub(crate) fn summarise(
                 .into_iter()
                 .filter_map(|(seed, value)| value.map(|v| (seed, v)))
                 .unzip();
-            MetricSummary::from_seeds(&names[metric], conditions[condition].clone(), seeds, values)
+            let m = MetricSummary::from_seeds(
+                &names[metric],
+                conditions[condition].clone(),
+                seeds,
+                values,
+            );
+            if robust { m.with_robust() } else { m }
         })
         .collect();
     Results {
@@ -203,7 +210,7 @@ mod tests {
             record(1, 1, &[("x", Some(7.0)), ("z", Some(2.0))]),
             record(1, 2, &[("x", Some(9.0))]),
         ];
-        let results = summarise("t", json!({}), &conditions, &records);
+        let results = summarise("t", json!({}), &conditions, &records, false);
         let order: Vec<(&str, &Value)> = results
             .metrics
             .iter()

@@ -352,6 +352,7 @@ mod tests {
             n: 10,
             values: vec![],
             seeds: vec![],
+            robust: None,
         }
     }
 

@@ -271,7 +271,15 @@ fn metric_tables(out: &mut String, results: &Results, keys: &[String]) {
         for key in keys {
             let _ = write!(out, "<th>{}</th>", escape_html(key));
         }
-        out.push_str("<th>mean</th><th>95% CI</th><th>n</th></tr>\n");
+        let robust = results
+            .metrics
+            .iter()
+            .any(|m| m.metric == name && m.robust.is_some());
+        out.push_str("<th>mean</th><th>95% CI (Student t)</th><th>n</th>");
+        if robust {
+            out.push_str("<th>IQM</th><th>95% CI (stratified bootstrap)</th>");
+        }
+        out.push_str("</tr>\n");
         for m in results.metrics.iter().filter(|m| m.metric == name) {
             out.push_str("<tr>");
             for key in keys {
@@ -281,13 +289,32 @@ fn metric_tables(out: &mut String, results: &Results, keys: &[String]) {
                     escape_html(&condition_text(m.condition.get(key)))
                 );
             }
-            let _ = writeln!(
+            let _ = write!(
                 out,
-                "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
                 format_number(m.mean),
                 ci_text(m),
                 m.n
             );
+            if robust {
+                let (iqm, ci) = match &m.robust {
+                    Some(r) => (
+                        format_number(r.iqm),
+                        match (r.ci_low, r.ci_high) {
+                            (Some(lo), Some(hi)) => {
+                                format!("[{}, {}]", format_number(lo), format_number(hi))
+                            }
+                            _ => "n/a".to_owned(),
+                        },
+                    ),
+                    None => ("n/a".to_owned(), "n/a".to_owned()),
+                };
+                let _ = write!(
+                    out,
+                    "<td class=\"num\">{iqm}</td><td class=\"num\">{ci}</td>"
+                );
+            }
+            out.push_str("</tr>\n");
         }
         out.push_str("</table>\n");
     }
@@ -475,6 +502,7 @@ mod tests {
                 n: 10,
                 values: vec![],
                 seeds: vec![],
+                robust: None,
             }],
             verdicts: vec![Verdict {
                 id: "bias".into(),

@@ -1085,6 +1085,7 @@ fn summarised<E: Experiment>(
         config.to_json(),
         &sweep.condition_json,
         &records,
+        sweep.e.robust_intervals(),
     );
     results.warnings = sweep.e.warnings(&sweep.config);
     results.verdicts = sweep

@@ -60,6 +60,95 @@ impl std::fmt::Display for Summary {
     }
 }
 
+/// Resamples of the stratified bootstrap behind every [`Robust`] interval.
+pub const BOOTSTRAP_RESAMPLES: usize = 2000;
+
+/// The interquartile mean and its stratified-bootstrap 95% interval (Agarwal et al. 2021, "Deep
+/// Reinforcement Learning at the Edge of the Statistical Precipice"): robust to a few outlying
+/// runs, and an interval that assumes no normality.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Robust {
+    #[serde(deserialize_with = "deserialize_nan_as_null")]
+    pub iqm: f64,
+    /// Percentile bootstrap bounds; `None` with fewer than 2 values.
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub resamples: usize,
+}
+
+/// The interquartile mean: the mean of what is left after dropping the lowest and the highest
+/// quarter of the values, `floor(n / 4)` from each end (`scipy.stats.trim_mean(x, 0.25)`, which
+/// rliable uses). NaN for no values.
+pub fn iqm(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let cut = v.len() / 4;
+    let kept = &v[cut..v.len() - cut];
+    kept.iter().sum::<f64>() / kept.len() as f64
+}
+
+/// The `q` quantile of sorted values, linear between order statistics (Hyndman & Fan type 7).
+fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * q;
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// A 95% percentile-bootstrap interval for `stat` of the pooled values, resampling each stratum
+/// separately: a resample draws, within every stratum, as many values as it holds, with
+/// replacement (Agarwal et al.'s stratified bootstrap, where a stratum is one task's runs). The
+/// stream is ChaCha8 from `seed`, so the interval depends on nothing else. `None` when fewer than
+/// 2 values are given.
+pub fn stratified_bootstrap(
+    strata: &[&[f64]],
+    stat: impl Fn(&[f64]) -> f64,
+    resamples: usize,
+    seed: u64,
+) -> Option<(f64, f64)> {
+    use rand::{Rng, SeedableRng};
+    let total: usize = strata.iter().map(|s| s.len()).sum();
+    if total < 2 || resamples == 0 {
+        return None;
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut pooled = vec![0.0; total];
+    let mut stats: Vec<f64> = (0..resamples)
+        .map(|_| {
+            let mut k = 0;
+            for s in strata {
+                for _ in 0..s.len() {
+                    pooled[k] = s[rng.random_range(0..s.len())];
+                    k += 1;
+                }
+            }
+            stat(&pooled)
+        })
+        .collect();
+    stats.sort_by(f64::total_cmp);
+    let tail = (1.0 - CONFIDENCE) / 2.0;
+    Some((
+        quantile_sorted(&stats, tail),
+        quantile_sorted(&stats, 1.0 - tail),
+    ))
+}
+
+impl Robust {
+    /// The IQM of `values` (one stratum: the runs of one condition) with its bootstrap interval,
+    /// the stream seeded by `seed`.
+    pub fn of(values: &[f64], seed: u64) -> Robust {
+        let bounds = stratified_bootstrap(&[values], iqm, BOOTSTRAP_RESAMPLES, seed);
+        Robust {
+            iqm: iqm(values),
+            ci_low: bounds.map(|b| b.0),
+            ci_high: bounds.map(|b| b.1),
+            resamples: BOOTSTRAP_RESAMPLES,
+        }
+    }
+}
+
 impl MetricSummary {
     /// Summarise per-seed `values` (NaN already left out) of `metric` under `condition`.
     pub fn from_seeds(
@@ -78,7 +167,25 @@ impl MetricSummary {
             n: s.n,
             values,
             seeds,
+            robust: None,
         }
+    }
+
+    /// Add the interquartile mean and its bootstrap interval, the stream seeded from the metric's
+    /// name and condition (so the numbers are the same in every run of the same sweep).
+    pub fn with_robust(mut self) -> MetricSummary {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(self.metric.as_bytes());
+        h.update(
+            serde_json::Value::Object(self.condition.clone())
+                .to_string()
+                .as_bytes(),
+        );
+        let digest = h.finalize();
+        let seed = u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"));
+        self.robust = Some(Robust::of(&self.values, seed));
+        self
     }
 
     /// The mean, interval and n of this summary.
@@ -234,6 +341,49 @@ pub fn welch_difference(a_values: &[f64], b_values: &[f64]) -> Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iqm_by_hand() {
+        // Eight values: the lowest two (0, 1) and the highest two (9, 100) go, the mean of
+        // 2, 3, 4, 5 remains; with seven values floor(7/4) = 1 goes from each end.
+        assert_eq!(iqm(&[100.0, 3.0, 0.0, 5.0, 1.0, 4.0, 9.0, 2.0]), 3.5);
+        assert_eq!(iqm(&[7.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), 4.0);
+        // Fewer than four values: nothing is cut.
+        assert_eq!(iqm(&[1.0, 2.0, 6.0]), 3.0);
+        assert!(iqm(&[]).is_nan());
+    }
+
+    #[test]
+    fn stratified_bootstrap_resamples_within_strata() {
+        // Stratum A is all 0 and stratum B all 1: every resample keeps two of each, so the mean is
+        // 0.5 in every resample and the interval has zero width. Pooled resampling would not.
+        let (a, b) = ([0.0, 0.0], [1.0, 1.0]);
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        assert_eq!(
+            stratified_bootstrap(&[&a, &b], mean, 500, 1),
+            Some((0.5, 0.5))
+        );
+        let pooled = [0.0, 0.0, 1.0, 1.0];
+        let (lo, hi) = stratified_bootstrap(&[&pooled], mean, 500, 1).unwrap();
+        assert!(lo < 0.5 && hi > 0.5, "{lo} {hi}");
+        // The same seed gives the same interval; one value gives none.
+        assert_eq!(
+            stratified_bootstrap(&[&pooled], mean, 500, 1),
+            stratified_bootstrap(&[&pooled], mean, 500, 1)
+        );
+        assert_eq!(stratified_bootstrap(&[&[1.0]], mean, 500, 1), None);
+        // The interval holds the statistic of the data.
+        let r = Robust::of(&[0.1, 0.5, 0.4, 0.45, 0.9, 0.42, 0.38, 0.47], 9);
+        let (lo, hi) = (r.ci_low.unwrap(), r.ci_high.unwrap());
+        assert!(lo <= r.iqm && r.iqm <= hi, "{r:?}");
+        // With an outlier on each side, the IQM's interval is narrower than the mean's.
+        let data = [0.1, 0.5, 0.4, 0.45, 0.9, 0.42, 0.38, 0.47];
+        let (mlo, mhi) = stratified_bootstrap(&[&data], mean, BOOTSTRAP_RESAMPLES, 9).unwrap();
+        assert!(
+            hi - lo < mhi - mlo,
+            "IQM [{lo}, {hi}] vs mean [{mlo}, {mhi}]"
+        );
+    }
     use proptest::prelude::*;
 
     fn close(a: f64, b: f64, tol: f64) -> bool {

@@ -343,6 +343,11 @@ squares, 83% predicted by a 4-feature regression)."
         out
     }
 
+    /// Seeds are training runs: IQM and stratified-bootstrap intervals beside the t intervals.
+    fn robust_intervals(&self) -> bool {
+        true
+    }
+
     fn metrics(&self, _config: &Config) -> Vec<String> {
         let mut out: Vec<String> = EVAL_METRICS
             .iter()

@@ -878,6 +878,11 @@ by clamping one channel."
         out
     }
 
+    /// Seeds are training runs: IQM and stratified-bootstrap intervals beside the t intervals.
+    fn robust_intervals(&self) -> bool {
+        true
+    }
+
     fn metrics(&self, _config: &Config) -> Vec<String> {
         REACH.iter().chain(&STEER).map(|m| m.to_string()).collect()
     }

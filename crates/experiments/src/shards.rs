@@ -377,6 +377,11 @@ al. 2022; Turner et al. 2023 and the shard-theory posts (contextual decision inf
         out
     }
 
+    /// Seeds are training runs: IQM and stratified-bootstrap intervals beside the t intervals.
+    fn robust_intervals(&self) -> bool {
+        true
+    }
+
     fn metrics(&self, config: &Config) -> Vec<String> {
         config.metric_names()
     }
