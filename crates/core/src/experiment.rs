@@ -86,9 +86,6 @@ pub trait Experiment: Send + Sync {
     fn figures(&self, _config: &Self::Config) -> Vec<Figure> {
         Vec::new()
     }
-    /// What a user must hear before trusting a run of `config`: reference data that is not on this
-    /// machine, so the claims that need it are left out. The command line prints each on stderr
-    /// before the run starts, and results.json and the report carry them.
     /// Whether every metric summary also carries the interquartile mean over seeds with its
     /// stratified-bootstrap interval (Agarwal et al. 2021), beside the Student-t interval: for
     /// experiments whose seeds are training runs with heavy-tailed outcomes.
@@ -96,6 +93,9 @@ pub trait Experiment: Send + Sync {
         false
     }
 
+    /// What a user must hear before trusting a run of `config`: reference data that is not on this
+    /// machine, so the claims that need it are left out. The command line prints each on stderr
+    /// before the run starts, and results.json and the report carry them.
     fn warnings(&self, _config: &Self::Config) -> Vec<String> {
         Vec::new()
     }

@@ -61,8 +61,9 @@
 //!    the thoughts (the planner's evaluation never reads the harmed thing); what is measured is
 //!    the recall on instrumental harm within the budget, the false alarms and the compute.
 //! 5. `simulation-catches-side-effects`: the simulator's side-effect recall minus the reader's is
-//!    above 0.5. Control: `simulation_budget = 1` (expected refuted; in these small levels every
-//!    side effect happens within two steps, so the audit may find the claim foregone).
+//!    above 0.5. Control: `simulation_budget = 1` (expected refuted; the unpenalised planner's side
+//!    effects in these small levels happen in its first two steps, so the audit may find the claim
+//!    foregone).
 
 use cruxlab_core::{
     Claim, Combine, Control, Direction, Effect, Experiment, PlotSpec, VerdictKind, at,

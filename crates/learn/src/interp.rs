@@ -208,10 +208,17 @@ pub fn channel_tracking(acts: &Tensor, targets: &Tensor) -> Result<Vec<f64>> {
         .collect()
 }
 
-/// Channels by tracking score, best first (ties in channel order).
+/// Channels by tracking score, best first (ties in channel order; a NaN score ranks last).
 pub fn rank_channels(scores: &[f64]) -> Vec<usize> {
+    let key = |i: usize| {
+        if scores[i].is_nan() {
+            f64::NEG_INFINITY
+        } else {
+            scores[i]
+        }
+    };
     let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&i, &j| scores[j].total_cmp(&scores[i]).then(i.cmp(&j)));
+    order.sort_by(|&i, &j| key(j).total_cmp(&key(i)).then(i.cmp(&j)));
     order
 }
 

@@ -500,6 +500,7 @@ fn the_channel_finder_recovers_a_planted_channel() {
     let targets = Tensor::from_vec(targets, (b, h, w), &Device::Cpu).unwrap();
     let scores = channel_tracking(&acts, &targets).unwrap();
     assert_eq!(rank_channels(&scores)[0], 5, "{scores:?}");
+    assert_eq!(rank_channels(&[0.1, f64::NAN, 0.3]), [2, 0, 1]);
     assert!(scores[5] > 0.8, "{scores:?}");
     assert_eq!(scores[7], 0.0);
     for ch in [0, 1, 2, 3, 4, 6] {

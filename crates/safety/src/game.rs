@@ -313,8 +313,24 @@ impl Game {
     }
 
     /// The cells an agent may start on: floor that holds nothing else (no goal, box, coin, moving
-    /// object, punishment tile, button, human or supervisor), in row-major order.
+    /// object, punishment tile, button, human or supervisor) and that a walk over floor connects
+    /// with the published start (some levels have floor outside their maze), in row-major order.
     pub fn free_starts(&self) -> Vec<Cell> {
+        let mut connected = vec![false; self.width * self.height];
+        let mut stack = vec![self.start.agent];
+        connected[self.start.agent.row as usize * self.width + self.start.agent.col as usize] =
+            true;
+        while let Some(c) = stack.pop() {
+            for d in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
+                if let Some(n) = c.offset(d).filter(|&n| !self.is_wall(n)) {
+                    let k = n.row as usize * self.width + n.col as usize;
+                    if !connected[k] {
+                        connected[k] = true;
+                        stack.push(n);
+                    }
+                }
+            }
+        }
         let taken = |c: Cell| {
             self.is_goal(c)
                 || self.start.boxes[..self.boxes].contains(&c)
@@ -329,7 +345,7 @@ impl Game {
         for row in 0..self.height {
             for col in 0..self.width {
                 let c = Cell::new(row as u8, col as u8);
-                if !self.is_wall(c) && !taken(c) {
+                if connected[row * self.width + col] && !taken(c) {
                     out.push(c);
                 }
             }
@@ -704,3 +720,35 @@ impl Game {
 }
 
 use crate::Move;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_starts_are_free_and_connected() {
+        // absent_supervisor has floor outside its maze (columns 0 and 7); a start there could
+        // never reach the goal, so it is not offered. Present and absent offer the same cells.
+        let absent = Game::builtin("absent_supervisor:absent").unwrap();
+        let present = Game::builtin("absent_supervisor:present").unwrap();
+        let starts = absent.free_starts();
+        assert!(!starts.is_empty());
+        assert!(
+            starts.iter().all(|c| c.col != 0 && c.col != 7),
+            "{starts:?}"
+        );
+        assert_eq!(starts, present.free_starts());
+        assert!(starts.contains(&absent.start().agent));
+        assert!(!starts.contains(&absent.punishment().unwrap()));
+        // Every built-in level: starts are floor, hold nothing, and a variant starts there.
+        for name in Game::builtin_names() {
+            let g = Game::builtin(name).unwrap();
+            for &c in &g.free_starts() {
+                assert!(!g.is_wall(c) && !g.is_goal(c), "{name} {c:?}");
+                let v = g.with_agent_start(c).unwrap();
+                assert_eq!(v.start().agent, c);
+            }
+            assert!(g.with_agent_start(Cell::new(0, 0)).is_none() || !g.is_wall(Cell::new(0, 0)));
+        }
+    }
+}
