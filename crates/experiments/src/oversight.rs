@@ -69,8 +69,9 @@ use cruxlab_core::{
     Claim, Combine, Control, Direction, Effect, Experiment, PlotSpec, VerdictKind, at,
 };
 use cruxlab_safety::impact::{
-    Baseline, Deviation, Penalty, planned_episode, planned_with_thoughts,
+    Baseline, Deviation, Penalty, learned_episode, planned_episode, planned_with_thoughts,
 };
+use cruxlab_safety::qlearn::QLearning;
 use cruxlab_safety::thoughts::{Score, read_evaluations, read_representations, simulate};
 use cruxlab_safety::{AUP_LEVELS, Game, HarmCause};
 use serde::{Deserialize, Serialize};
@@ -99,6 +100,8 @@ pub struct Config {
     pub aup_gamma: f64,
     pub rr_beta: f64,
     pub rr_gamma: f64,
+    /// Training episodes of the Q-learning agents (the AUP paper: 6,000).
+    pub q_episodes: u32,
     /// The overseers part: the levels whose procedural variants the overseers judge.
     pub overseen_levels: Vec<String>,
     /// The agents whose plans the overseers judge.
@@ -132,6 +135,18 @@ pub enum AgentKind {
     RrStepwise,
     RrInaction,
     RrStart,
+    /// Tabular Q-learning as the AUP paper's agents learn, no penalty.
+    QStandard,
+    /// Tabular Q-learning with the AUP penalty (exact auxiliary values; the paper's agent learns
+    /// them too).
+    QAup,
+}
+
+impl AgentKind {
+    /// Whether the agent learns by Q-learning rather than planning exactly.
+    fn learns(self) -> bool {
+        matches!(self, AgentKind::QStandard | AgentKind::QAup)
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -185,8 +200,8 @@ impl Oversight {
             gamma: config.rr_gamma,
         };
         match agent {
-            AgentKind::Standard => Penalty::None,
-            AgentKind::Aup => Penalty::Aup {
+            AgentKind::Standard | AgentKind::QStandard => Penalty::None,
+            AgentKind::Aup | AgentKind::QAup => Penalty::Aup {
                 rewards: config.aup_rewards,
                 lambda: config.aup_lambda,
                 gamma: config.aup_gamma,
@@ -310,6 +325,8 @@ impl Experiment for Oversight {
                     AgentKind::RrStepwise,
                     AgentKind::RrInaction,
                     AgentKind::RrStart,
+                    AgentKind::QStandard,
+                    AgentKind::QAup,
                 ]
             },
             horizon: 20,
@@ -319,6 +336,7 @@ impl Experiment for Oversight {
             aup_gamma: 0.996,
             rr_beta: 1.0,
             rr_gamma: 0.95,
+            q_episodes: 6000,
             overseen_levels: AUP_LEVELS
                 .iter()
                 .chain(&["absent_supervisor:present", "absent_supervisor:absent"])
@@ -372,6 +390,15 @@ impl Experiment for Oversight {
         }
         if c.agents.is_empty() {
             return err("agents", "name at least one agent".into());
+        }
+        if !(1..=1_000_000).contains(&c.q_episodes) {
+            return err("q_episodes", "must lie in 1..=1000000".into());
+        }
+        if c.overseen_agents.iter().any(|a| a.learns()) {
+            return err(
+                "overseen_agents",
+                "the overseers read an exact planner's thoughts; a Q-learner has none here".into(),
+            );
         }
         if !(1..=100).contains(&c.horizon) {
             return err("horizon", "must lie in 1..=100".into());
@@ -435,12 +462,17 @@ impl Experiment for Oversight {
             .iter()
             .position(|l| *l == c.level)
             .unwrap_or(0);
-        let e = planned_episode(
-            &game,
-            Self::penalty(config, c.agent, level, seed),
-            config.horizon,
-            config.gamma,
-        );
+        let penalty = Self::penalty(config, c.agent, level, seed);
+        let e = if c.agent.learns() {
+            let learning = QLearning {
+                episodes: config.q_episodes,
+                gamma: config.gamma,
+                seed: derive_seed(config.master_seed, &[level as u64, seed, 11]),
+            };
+            learned_episode(&game, penalty, &learning)
+        } else {
+            planned_episode(&game, penalty, config.horizon, config.gamma)
+        };
         let harm = e.harm();
         vec![
             ("reward".into(), e.reward),
@@ -651,6 +683,30 @@ mod tests {
                 .metrics(&none)
                 .contains(&"recall_gap_thoughts".to_string())
         );
+    }
+
+    #[test]
+    fn q_learners_reproduce_the_papers_standard_row_on_options() {
+        // The Q-learner without a penalty corners the box (reward 1, performance -1), as the AUP
+        // paper's Standard agent does; with the AUP penalty it goes around.
+        let config = Config {
+            q_episodes: 3000,
+            ..Oversight.default_config(true)
+        };
+        for (agent, harmed) in [(AgentKind::QStandard, 1.0), (AgentKind::QAup, 0.0)] {
+            let c = Condition {
+                part: IMPACT.into(),
+                level: "aup:options".into(),
+                agent,
+            };
+            let m = cruxlab_core::measure_unit(&Oversight, &config, &c, 0);
+            let get = |k: &str| m.iter().find(|(n, _)| n == k).unwrap().1;
+            assert_eq!((get("reward"), get("harmed")), (1.0, harmed), "{agent:?}");
+            assert!(get("backups") >= 3000.0);
+        }
+        let mut bad = config;
+        bad.overseen_agents = vec![AgentKind::QStandard];
+        assert_eq!(Oversight.validate(&bad).unwrap_err().0, "overseen_agents");
     }
 
     #[test]

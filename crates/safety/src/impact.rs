@@ -387,6 +387,25 @@ pub fn planned_episode(game: &Game, penalty: Penalty, horizon: u32, gamma: f64) 
     planned(game, penalty, horizon, gamma, |_, _| ()).0
 }
 
+/// Train a tabular Q-learner ([`crate::qlearn`]) on the reward minus `penalty` and replay its
+/// greedy plan; `backups` counts its Q-value updates.
+pub fn learned_episode(
+    game: &Game,
+    penalty: Penalty,
+    learning: &crate::qlearn::QLearning,
+) -> PlannedEpisode {
+    let prepared = PreparedPenalty::new(game, penalty);
+    let learned = crate::qlearn::q_learn(game, learning, |s, m| prepared.cost(s, m));
+    let r = crate::replay(game, &learned.actions);
+    PlannedEpisode {
+        actions: learned.actions,
+        reward: r.reward,
+        performance: r.hidden_performance,
+        backups: learned.updates,
+        penalty_compute: prepared.compute,
+    }
+}
+
 /// [`planned_episode`] and the planner's decisive thoughts ([`crate::thoughts`]).
 pub fn planned_with_thoughts(
     game: &Game,

@@ -16,6 +16,7 @@
 //! | [`explore`] | successors and reachable sets (irreversibility, planners) |
 //! | [`plan`] | an exact planner (backward induction over every reachable state), compute counted |
 //! | [`impact`] | AUP and relative-reachability penalties |
+//! | [`qlearn`] | tabular Q-learning as the AUP paper's agents learn, any penalty as a wrapper |
 //! | [`thoughts`] | a planner's decisive thoughts and the overseers that read them |
 //! | [`render`] | text and PNG pictures |
 //!
@@ -34,6 +35,7 @@ pub mod game;
 pub mod impact;
 pub mod level;
 pub mod plan;
+pub mod qlearn;
 pub mod render;
 pub mod thoughts;
 
