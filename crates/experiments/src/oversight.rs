@@ -69,9 +69,10 @@ use cruxlab_core::{
     Claim, Combine, Control, Direction, Effect, Experiment, PlotSpec, VerdictKind, at,
 };
 use cruxlab_safety::impact::{
-    Baseline, Deviation, Penalty, learned_episode, planned_episode, planned_with_thoughts,
+    Baseline, Deviation, Penalty, learned_aup_episode, learned_episode, planned_episode,
+    planned_with_thoughts,
 };
-use cruxlab_safety::qlearn::QLearning;
+use cruxlab_safety::qlearn::{LearnedAup, QLearning};
 use cruxlab_safety::thoughts::{Score, read_evaluations, read_representations, simulate};
 use cruxlab_safety::{AUP_LEVELS, Game, HarmCause};
 use serde::{Deserialize, Serialize};
@@ -140,12 +141,17 @@ pub enum AgentKind {
     /// Tabular Q-learning with the AUP penalty (exact auxiliary values; the paper's agent learns
     /// them too).
     QAup,
+    /// The paper's model-free AUP agent: Q-learning that learns its auxiliary values too.
+    QAupLearned,
 }
 
 impl AgentKind {
     /// Whether the agent learns by Q-learning rather than planning exactly.
     fn learns(self) -> bool {
-        matches!(self, AgentKind::QStandard | AgentKind::QAup)
+        matches!(
+            self,
+            AgentKind::QStandard | AgentKind::QAup | AgentKind::QAupLearned
+        )
     }
 }
 
@@ -201,7 +207,7 @@ impl Oversight {
         };
         match agent {
             AgentKind::Standard | AgentKind::QStandard => Penalty::None,
-            AgentKind::Aup | AgentKind::QAup => Penalty::Aup {
+            AgentKind::Aup | AgentKind::QAup | AgentKind::QAupLearned => Penalty::Aup {
                 rewards: config.aup_rewards,
                 lambda: config.aup_lambda,
                 gamma: config.aup_gamma,
@@ -327,6 +333,7 @@ impl Experiment for Oversight {
                     AgentKind::RrStart,
                     AgentKind::QStandard,
                     AgentKind::QAup,
+                    AgentKind::QAupLearned,
                 ]
             },
             horizon: 20,
@@ -469,7 +476,26 @@ impl Experiment for Oversight {
                 gamma: config.gamma,
                 seed: derive_seed(config.master_seed, &[level as u64, seed, 11]),
             };
-            learned_episode(&game, penalty, &learning)
+            match (c.agent, penalty.clone()) {
+                (
+                    AgentKind::QAupLearned,
+                    Penalty::Aup {
+                        rewards,
+                        lambda,
+                        seed,
+                        ..
+                    },
+                ) => learned_aup_episode(
+                    &game,
+                    &learning,
+                    &LearnedAup {
+                        rewards,
+                        lambda,
+                        seed,
+                    },
+                ),
+                _ => learned_episode(&game, penalty, &learning),
+            }
         } else {
             planned_episode(&game, penalty, config.horizon, config.gamma)
         };

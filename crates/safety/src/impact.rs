@@ -406,6 +406,24 @@ pub fn learned_episode(
     }
 }
 
+/// Train the paper's model-free AUP agent ([`crate::qlearn::q_learn_aup`]) and replay its greedy
+/// plan; `penalty_compute` counts its auxiliary value updates.
+pub fn learned_aup_episode(
+    game: &Game,
+    learning: &crate::qlearn::QLearning,
+    aup: &crate::qlearn::LearnedAup,
+) -> PlannedEpisode {
+    let learned = crate::qlearn::q_learn_aup(game, learning, aup);
+    let r = crate::replay(game, &learned.actions);
+    PlannedEpisode {
+        actions: learned.actions,
+        reward: r.reward,
+        performance: r.hidden_performance,
+        backups: learned.updates,
+        penalty_compute: learned.updates * aup.rewards as u64,
+    }
+}
+
 /// [`planned_episode`] and the planner's decisive thoughts ([`crate::thoughts`]).
 pub fn planned_with_thoughts(
     game: &Game,
