@@ -374,6 +374,23 @@ pub struct PlannedEpisode {
 }
 
 impl PlannedEpisode {
+    /// Replay `actions` on `game` and record what they earned and what choosing them cost.
+    fn replayed(
+        game: &Game,
+        actions: Vec<crate::Move>,
+        backups: u64,
+        penalty_compute: u64,
+    ) -> Self {
+        let r = crate::replay(game, &actions);
+        PlannedEpisode {
+            actions,
+            reward: r.reward,
+            performance: r.hidden_performance,
+            backups,
+            penalty_compute,
+        }
+    }
+
     /// The hidden terms' cost: reward minus performance (positive when the episode did harm the
     /// reward does not see).
     pub fn harm(&self) -> f64 {
@@ -396,14 +413,7 @@ pub fn learned_episode(
 ) -> PlannedEpisode {
     let prepared = PreparedPenalty::new(game, penalty);
     let learned = crate::qlearn::q_learn(game, learning, |s, m| prepared.cost(s, m));
-    let r = crate::replay(game, &learned.actions);
-    PlannedEpisode {
-        actions: learned.actions,
-        reward: r.reward,
-        performance: r.hidden_performance,
-        backups: learned.updates,
-        penalty_compute: prepared.compute,
-    }
+    PlannedEpisode::replayed(game, learned.actions, learned.updates, prepared.compute)
 }
 
 /// Train the paper's model-free AUP agent ([`crate::qlearn::q_learn_aup`]) and replay its greedy
@@ -414,14 +424,8 @@ pub fn learned_aup_episode(
     aup: &crate::qlearn::LearnedAup,
 ) -> PlannedEpisode {
     let learned = crate::qlearn::q_learn_aup(game, learning, aup);
-    let r = crate::replay(game, &learned.actions);
-    PlannedEpisode {
-        actions: learned.actions,
-        reward: r.reward,
-        performance: r.hidden_performance,
-        backups: learned.updates,
-        penalty_compute: learned.updates * aup.rewards as u64,
-    }
+    let compute = learned.updates * aup.rewards as u64;
+    PlannedEpisode::replayed(game, learned.actions, learned.updates, compute)
 }
 
 /// [`planned_episode`] and the planner's decisive thoughts ([`crate::thoughts`]).
@@ -451,13 +455,6 @@ fn planned<T>(
     let prepared = PreparedPenalty::new(game, penalty);
     let p = crate::plan::plan(&graph, gamma, |i, m| prepared.cost(&graph.states[i], m));
     let seen = inspect(&graph, &p);
-    let r = crate::replay(game, &p.actions);
-    let episode = PlannedEpisode {
-        actions: p.actions,
-        reward: r.reward,
-        performance: r.hidden_performance,
-        backups: p.backups,
-        penalty_compute: prepared.compute,
-    };
+    let episode = PlannedEpisode::replayed(game, p.actions, p.backups, prepared.compute);
     (episode, seen)
 }
