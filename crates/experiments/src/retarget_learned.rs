@@ -348,7 +348,15 @@ impl RetargetLearned {
         seed: u64,
         net: Option<&ActorCritic>,
     ) -> Vec<(String, f64)> {
-        let (outcomes, bins) = Self::outcomes(config, method, dist, seed, net);
+        // The clamp's channel, found once: (channel, its tracking score, the clamped value).
+        let tracked = match (method, net) {
+            (Method::Clamp, Some(net)) => {
+                let layer = Self::net_layer(net, &config.clamp_layer);
+                Some(Self::tracking_channel(config, net, dist, seed, layer))
+            }
+            _ => None,
+        };
+        let (outcomes, bins) = Self::outcomes(config, method, dist, seed, net, tracked);
         let rate_of = |outcomes: &[(bool, u32)]| {
             mean(
                 &outcomes
@@ -360,8 +368,8 @@ impl RetargetLearned {
         // The edit's share of the gain a real diamond on the square achieves over no edit (the
         // three methods play the same levels with the same action-sampling streams).
         let gain_fraction = if matches!(method, Method::Edit | Method::Clamp) {
-            let none = rate_of(&Self::outcomes(config, Method::None, dist, seed, net).0);
-            let real = rate_of(&Self::outcomes(config, Method::Real, dist, seed, net).0);
+            let none = rate_of(&Self::outcomes(config, Method::None, dist, seed, net, None).0);
+            let real = rate_of(&Self::outcomes(config, Method::Real, dist, seed, net, None).0);
             let achievable = real - none;
             if achievable.abs() > 1e-12 {
                 (rate_of(&outcomes) - none) / achievable
@@ -386,13 +394,7 @@ impl RetargetLearned {
             .map(|o| o.1 as f64)
             .collect();
         let (near, far) = (rate(&|b| b == 0), rate(&|b| b == 2));
-        let channel_score = match (method, net) {
-            (Method::Clamp, Some(net)) => {
-                let layer = Self::net_layer(net, &config.clamp_layer);
-                Self::tracking_channel(config, net, dist, seed, layer).1
-            }
-            _ => f64::NAN,
-        };
+        let channel_score = tracked.map_or(f64::NAN, |t| t.1);
         let values = [
             rate(&|_| true),
             near,
@@ -410,13 +412,15 @@ impl RetargetLearned {
             .collect()
     }
 
-    /// Each retargeting episode's (success, steps) for one method, and its target's distance bin.
+    /// Each retargeting episode's (success, steps) for one method, and its target's distance bin;
+    /// `tracked` is the clamp's channel ([`Self::tracking_channel`]), for `clamp` only.
     fn outcomes(
         config: &Config,
         method: Method,
         dist: &CornerMazes,
         seed: u64,
         net: Option<&ActorCritic>,
+        tracked: Option<(usize, f64, f32)>,
     ) -> (Vec<(bool, u32)>, Vec<usize>) {
         let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(config.master_seed, &[seed, 600]));
         let mut levels = Vec::new();
@@ -497,7 +501,7 @@ impl RetargetLearned {
                     })
                 } else if method == Method::Clamp {
                     let site = Self::net_layer(net, &config.clamp_layer);
-                    let (channel, _, value) = Self::tracking_channel(config, net, dist, seed, site);
+                    let (channel, _, value) = tracked.expect("the clamp's channel is found first");
                     let cells: Vec<(usize, usize)> =
                         targets.iter().map(|p| (p.row, p.col)).collect();
                     rollout(net, &placed, &play_cfg, &mut |i, a| {
