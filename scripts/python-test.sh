@@ -6,7 +6,9 @@
 #   scripts/python-test.sh [PYTEST ARGS...]
 #
 # CRUXLAB_VENV: the virtual environment (default .venv, created if missing).
-# CRUXLAB_NO_RAY=1: skip installing Ray (its test is then skipped).
+# CRUXLAB_NO_RAY=1: skip installing Ray; CRUXLAB_NO_SB3=1: skip installing Stable-Baselines3
+#   (it pulls PyTorch, about 5 GB with the CUDA runtime wheels). Their tests are then skipped;
+#   otherwise no test may be skipped (CRUXLAB_NO_SKIPS=1, see python/tests/conftest.py).
 # CARGO_TARGET_DIR: defaults to the workspace's target/, so the build reuses `cargo test`'s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,8 +18,16 @@ if [ ! -x "$venv/bin/python" ]; then
     "${PYTHON:-python3}" -m venv "$venv"
 fi
 packages=(maturin numpy pandas gymnasium pettingzoo pytest)
+no_skips=1
 if [ "${CRUXLAB_NO_RAY:-0}" != 1 ]; then
     packages+=(ray)
+else
+    no_skips=0
+fi
+if [ "${CRUXLAB_NO_SB3:-0}" != 1 ]; then
+    packages+=(stable-baselines3)
+else
+    no_skips=0
 fi
 "$venv/bin/python" -m pip install --quiet "${packages[@]}"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
@@ -30,4 +40,4 @@ rm -rf "$wheels"
     --interpreter "$venv/bin/python")
 "$venv/bin/python" -m pip install --quiet --force-reinstall --no-deps "$wheels"/cruxlab-*.whl
 # From the repository root, so `import cruxlab` finds the installed wheel, not python/cruxlab.
-"$venv/bin/python" -I -m pytest -q -p no:cacheprovider python/tests "$@"
+CRUXLAB_NO_SKIPS=$no_skips "$venv/bin/python" -I -m pytest -q -p no:cacheprovider python/tests "$@"

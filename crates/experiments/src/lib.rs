@@ -15,6 +15,7 @@ pub mod scaling;
 mod seeding;
 pub mod shards;
 
+pub use learned::{PPO_RUN, Trained, decode_run};
 pub use seeding::derive_seed;
 
 use cruxlab_core::{DynExperiment, erase};

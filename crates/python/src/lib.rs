@@ -11,6 +11,7 @@
 mod experiments;
 mod games;
 mod grid;
+mod policy;
 mod safety;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -112,6 +113,7 @@ fn _cruxlab(m: &Bound<'_, PyModule>) -> PyResult<()> {
     grid::register(m)?;
     games::register(m)?;
     safety::register(m)?;
+    policy::register(m)?;
     experiments::register(m)?;
     Ok(())
 }

@@ -358,29 +358,35 @@ pub fn build_run(key: &ArtifactKey) -> Vec<u8> {
 
 /// The run stored under `key` among a unit's artifacts.
 pub fn trained(artifacts: &Artifacts, key: &ArtifactKey) -> Trained {
-    let bytes = artifacts.get(key);
+    decode_run(artifacts.get(key)).expect("a stored run reads back")
+}
+
+/// Read a training run from the bytes [`build_run`] wrote (an artifact file of kind
+/// [`PPO_RUN`]): the header line, then each snapshot's weights. The one reader of that format
+/// (the experiments and the Python bindings use it).
+pub fn decode_run(bytes: &[u8]) -> Result<Trained, String> {
     let split = bytes
         .iter()
         .position(|&b| b == b'\n')
-        .expect("a stored run has a header line");
-    let header: RunHeader =
-        serde_json::from_slice(&bytes[..split]).expect("a stored run's header reads back");
+        .ok_or("not a stored training run (no header line)")?;
+    let header: RunHeader = serde_json::from_slice(&bytes[..split])
+        .map_err(|e| format!("not a stored training run (header: {e})"))?;
     let mut at = split + 1;
-    let snapshots = header
-        .snapshots
-        .iter()
-        .map(|&(steps, len)| {
-            let net = cruxlab_learn::checkpoint::from_bytes(&bytes[at..at + len])
-                .expect("stored weights read back");
-            at += len;
-            (steps, net)
-        })
-        .collect();
-    Trained {
+    let mut snapshots = Vec::with_capacity(header.snapshots.len());
+    for &(steps, len) in &header.snapshots {
+        let blob = bytes
+            .get(at..at + len)
+            .ok_or("a stored training run is cut short")?;
+        let net = cruxlab_learn::checkpoint::from_bytes(blob)
+            .map_err(|e| format!("snapshot at {steps} steps: {e}"))?;
+        at += len;
+        snapshots.push((steps, net));
+    }
+    Ok(Trained {
         snapshots,
         curve: header.curve,
         diverged: header.diverged,
-    }
+    })
 }
 
 /// The unique path from `from` to the nearest object of `kind`... or to `to` in a perfect maze:
