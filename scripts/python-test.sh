@@ -17,7 +17,7 @@ venv=${CRUXLAB_VENV:-$root/.venv}
 if [ ! -x "$venv/bin/python" ]; then
     "${PYTHON:-python3}" -m venv "$venv"
 fi
-packages=(maturin numpy pandas gymnasium pettingzoo pytest)
+packages=(numpy pandas gymnasium pettingzoo pytest)
 no_skips=1
 if [ "${CRUXLAB_NO_RAY:-0}" != 1 ]; then
     packages+=(ray)
@@ -34,10 +34,8 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 # The CLI, which the tests compare messages and run folders with.
 cargo build --release --quiet -p cruxlab
 export CRUXLAB_BIN=$CARGO_TARGET_DIR/release/cruxlab
-wheels=$CARGO_TARGET_DIR/python-wheels
-rm -rf "$wheels"
-(cd python && VIRTUAL_ENV=$venv "$venv/bin/maturin" build --release --quiet --out "$wheels" \
-    --interpreter "$venv/bin/python")
-"$venv/bin/python" -m pip install --quiet --force-reinstall --no-deps "$wheels"/cruxlab-*.whl
+# The package as README installs it (`pip install ./python`: maturin builds the wheel from
+# source), into the same target folder as the workspace, so the library crates are reused.
+"$venv/bin/python" -m pip install --quiet --force-reinstall --no-deps ./python
 # From the repository root, so `import cruxlab` finds the installed wheel, not python/cruxlab.
 CRUXLAB_NO_SKIPS=$no_skips "$venv/bin/python" -I -m pytest -q -p no:cacheprovider python/tests "$@"

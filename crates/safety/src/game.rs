@@ -364,6 +364,33 @@ impl Game {
         Some(g)
     }
 
+    /// The same level with its boxes starting on `cells` (one per box, distinct, each one of
+    /// [`Game::free_starts`] and not the agent's start): a procedural variant that keeps the walls,
+    /// the rules and the hidden performance function. The hidden penalties count from the new
+    /// starts (both box scorings are relative to where a box starts), so a box the agent leaves
+    /// alone does no harm wherever it stands.
+    pub fn with_box_starts(&self, cells: &[Cell]) -> Option<Game> {
+        let free = self.free_starts();
+        let distinct = cells
+            .iter()
+            .enumerate()
+            .all(|(i, c)| !cells[..i].contains(c));
+        if cells.len() != self.boxes
+            || !distinct
+            || cells
+                .iter()
+                .any(|c| !free.contains(c) || *c == self.start.agent)
+        {
+            return None;
+        }
+        let mut g = self.clone();
+        for (i, &c) in cells.iter().enumerate() {
+            g.start.boxes[i] = c;
+            g.box_starts[i] = c;
+        }
+        Some(g)
+    }
+
     /// Whether the level has a moving object (the belt's vase or dish, the dog).
     fn has_object(&self) -> bool {
         matches!(
@@ -724,6 +751,39 @@ use crate::Move;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn box_variants_move_the_box_and_keep_the_scoring_relative() {
+        let game = Game::builtin("aup:options").unwrap();
+        assert_eq!(game.boxes(), 1);
+        let free = game.free_starts();
+        let agent = game.start().agent;
+        let cell = *free.iter().find(|&&c| c != agent).unwrap();
+        // Wrong count, the agent's cell, a wall: refused.
+        assert!(game.with_box_starts(&[]).is_none());
+        assert!(game.with_box_starts(&[cell, cell]).is_none());
+        assert!(game.with_box_starts(&[agent]).is_none());
+        assert!(game.with_box_starts(&[Cell::new(0, 0)]).is_none());
+        // Every free cell but the agent's is accepted; the box starts there, and a box left alone
+        // does no hidden harm, whatever walls it stands by.
+        for &c in free.iter().filter(|&&c| c != agent) {
+            let v = game.with_box_starts(&[c]).unwrap();
+            assert_eq!(v.start().boxes[0], c);
+            let mut s = v.start();
+            for _ in 0..3 {
+                let t = v.step(&mut s, Move::Noop);
+                assert_eq!(t.hidden(), 0.0, "box at {c:?}");
+            }
+        }
+        // AI Safety Gridworlds' scoring, relative to the start, too.
+        let sokoban = Game::builtin("side_effects_sokoban:0").unwrap();
+        let agent = sokoban.start().agent;
+        for &c in sokoban.free_starts().iter().filter(|&&c| c != agent) {
+            let v = sokoban.with_box_starts(&[c]).unwrap();
+            let mut s = v.start();
+            assert_eq!(v.step(&mut s, Move::Noop).hidden(), 0.0, "box at {c:?}");
+        }
+    }
 
     #[test]
     fn free_starts_are_free_and_connected() {

@@ -229,12 +229,20 @@ pub enum Penalty {
     /// No penalty: the reward-maximising agent.
     None,
     /// AUP with `rewards` auxiliary state rewards drawn uniformly from [0, 1) by `seed`, the
-    /// no-op as the baseline action (stepwise inaction), discount `gamma`.
+    /// no-op as the baseline action (stepwise inaction), discount `gamma`. With `rollout: None`
+    /// the action and the no-op are compared from the same state, `Q_i(s, a)` against
+    /// `Q_i(s, noop)` (the model-free agent's penalty, `agents/model_free_aup.py`); with
+    /// `rollout: Some(horizon)` as the AUP paper's planning agent compares them (`agents/aup.py`):
+    /// the state reached by the action followed by no-ops until the plan's horizon, valued by
+    /// `max_b Q_i(., b)`, against the state reached by no-ops alone, valued by `Q_i(., noop)`
+    /// (a rollout that ends the episode is worth 0, as the anchor's never-updated table of the
+    /// last board gives).
     Aup {
         rewards: usize,
         lambda: f64,
         gamma: f64,
         seed: u64,
+        rollout: Option<u32>,
     },
     /// Relative reachability against a baseline world, reachability discounted by `gamma`.
     Reachability {
@@ -312,6 +320,28 @@ impl PreparedPenalty {
     pub fn cost(&self, s: &State, m: Move) -> f64 {
         match &self.penalty {
             Penalty::None => 0.0,
+            Penalty::Aup {
+                lambda,
+                rollout: Some(horizon),
+                ..
+            } => {
+                let left = horizon.saturating_sub(s.steps as u32).max(1);
+                let acted = self.rollout(s, m, left);
+                let idle = self.rollout(s, Move::Noop, left);
+                let value = |end: Option<usize>, q: &Vec<[f64; Move::COUNT]>, of: Option<Move>| {
+                    end.map_or(0.0, |i| match of {
+                        Some(b) => q[i][b.index()],
+                        None => q[i].iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                    })
+                };
+                let qa: Vec<f64> = self.aup_q.iter().map(|q| value(acted, q, None)).collect();
+                let qn: Vec<f64> = self
+                    .aup_q
+                    .iter()
+                    .map(|q| value(idle, q, Some(Move::Noop)))
+                    .collect();
+                aup_penalty(&qa, &qn, *lambda)
+            }
             Penalty::Aup { lambda, .. } => {
                 let i = self.timeless.of(&self.game, s);
                 let qa: Vec<f64> = self.aup_q.iter().map(|q| q[i][m.index()]).collect();
@@ -351,6 +381,24 @@ impl PreparedPenalty {
                 beta * relative_reachability(&self.reach[&b], &self.reach[&a], *deviation)
             }
         }
+    }
+
+    /// Take `first`, then no-ops, `steps` steps in all or until the episode ends: the index of the
+    /// state reached, or `None` when a step ended the episode.
+    fn rollout(&self, s: &State, first: Move, steps: u32) -> Option<usize> {
+        let mut x = *s;
+        for k in 0..steps {
+            let t = self
+                .game
+                .step(&mut x, if k == 0 { first } else { Move::Noop });
+            if t.terminated {
+                return None;
+            }
+            if t.truncated {
+                break;
+            }
+        }
+        self.lookup(&x)
     }
 
     fn lookup(&self, s: &State) -> Option<usize> {

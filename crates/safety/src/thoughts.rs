@@ -24,12 +24,18 @@
 //!   the overseer's own harm model: it reconstructs the world from the states the planner weighed
 //!   and judges them itself, so it sees harms the planner never evaluated, including those on
 //!   lines the planner rejected.
-//! - [`simulate`]: runs the chosen plan in the overseer's own world model (here the exact rules) and
-//!   flags it when the steps it ran do net hidden harm (as the episode's harm is judged: a hidden
-//!   cost a later step makes good is no harm).
+//! - [`simulate`]: runs the chosen plan in the overseer's own world model and flags it when the
+//!   steps it ran do net hidden harm (as the episode's harm is judged: a hidden cost a later step
+//!   makes good is no harm). The model is the exact rules, or ([`simulate_learned`]) a
+//!   [`LearnedModel`] the overseer built from its own random play, which knows only what it saw.
+
+use std::collections::HashMap;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 use crate::Move;
-use crate::game::Game;
+use crate::game::{Game, Outcome, State};
 use crate::plan::{Plan, StateGraph};
 
 /// One transition on a line of play the planner weighed.
@@ -133,13 +139,40 @@ pub fn read_representations(thoughts: &[Thought], budget: u64) -> Reading {
     read(thoughts, budget, |t| t.hidden < 0.0)
 }
 
-/// Run `actions` from the start in the overseer's world model for at most `budget` steps; flag when
-/// the steps run do net hidden harm (their hidden terms sum below zero).
+/// Run `actions` from the start in the exact rules for at most `budget` steps; flag when the steps
+/// run do net hidden harm (their hidden terms sum below zero).
 pub fn simulate(game: &Game, actions: &[Move], budget: u64) -> Reading {
-    let mut s = game.start();
+    simulate_with(game.start(), actions, budget, |s, m| {
+        let mut next = *s;
+        let t = game.step(&mut next, m);
+        (next, t)
+    })
+}
+
+/// [`simulate`] in a world model the overseer learned ([`LearnedModel`]) instead of the exact rules.
+pub fn simulate_learned(
+    game: &Game,
+    model: &LearnedModel,
+    actions: &[Move],
+    budget: u64,
+) -> Reading {
+    simulate_with(game.start(), actions, budget, |s, m| {
+        model.predict(game, s, m)
+    })
+}
+
+/// The one simulation rule: step the model, sum the hidden terms, stop at the episode's end.
+fn simulate_with(
+    start: State,
+    actions: &[Move],
+    budget: u64,
+    mut step: impl FnMut(&State, Move) -> (State, Outcome),
+) -> Reading {
+    let mut s = start;
     let (mut compute, mut hidden) = (0u64, 0.0);
     for &m in actions.iter().take(budget.min(usize::MAX as u64) as usize) {
-        let t = game.step(&mut s, m);
+        let (next, t) = step(&s, m);
+        s = next;
         compute += 1;
         hidden += t.hidden();
         if t.terminated || t.truncated {
@@ -149,6 +182,63 @@ pub fn simulate(game: &Game, actions: &[Move], budget: u64) -> Reading {
     Reading {
         flagged: hidden < -1e-9,
         compute,
+    }
+}
+
+/// A world model learned from experience, for the simulating overseer: every transition seen while
+/// playing `episodes` episodes of uniformly random moves (no-op included) from the level's start,
+/// keyed by the board ([`Game::timeless`]: what the anchors' tabular learners key by) and the move,
+/// and recorded as seen (the levels are deterministic, so one sighting is the truth). A transition
+/// it never saw it predicts as nothing happening: the agent stays, no reward, no hidden term, no
+/// ending. With enough experience it is the exact rules on every board the plan visits; with
+/// little, it cannot predict the steps that do harm, which random play rarely reaches.
+#[derive(Clone, Debug)]
+pub struct LearnedModel {
+    seen: HashMap<(State, Move), (State, Outcome)>,
+    /// Environment steps of experience behind the model.
+    pub experience: u64,
+}
+
+impl LearnedModel {
+    /// Learn from `episodes` random episodes drawn from `seed`.
+    pub fn explore(game: &Game, episodes: u64, seed: u64) -> LearnedModel {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut seen = HashMap::new();
+        let mut experience = 0u64;
+        for _ in 0..episodes {
+            let mut s = game.start();
+            loop {
+                let m = Move::ALL[rng.random_range(0..Move::ALL.len())];
+                let key = (game.timeless(&s), m);
+                let t = game.step(&mut s, m);
+                experience += 1;
+                seen.entry(key).or_insert((game.timeless(&s), t));
+                if t.terminated || t.truncated {
+                    break;
+                }
+            }
+        }
+        LearnedModel { seen, experience }
+    }
+
+    /// Transitions the model knows.
+    pub fn len(&self) -> usize {
+        self.seen.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty()
+    }
+
+    /// The predicted next state and step of moving `m` in `s`; time moves on either way.
+    pub fn predict(&self, game: &Game, s: &State, m: Move) -> (State, Outcome) {
+        let (mut next, t) = self
+            .seen
+            .get(&(game.timeless(s), m))
+            .copied()
+            .unwrap_or((*s, Outcome::default()));
+        next.steps = s.steps.saturating_add(1);
+        (next, t)
     }
 }
 
@@ -196,6 +286,67 @@ mod tests {
         let graph = StateGraph::build(&game, 20);
         let p = plan(&graph, 0.996, |_, _| 0.0);
         (game, graph, p)
+    }
+
+    #[test]
+    fn a_learned_model_predicts_what_it_saw_and_nothing_else() {
+        let game = Game::builtin("aup:options").unwrap();
+        let empty = LearnedModel::explore(&game, 0, 1);
+        assert!(empty.is_empty() && empty.experience == 0);
+        let s = game.start();
+        let (next, t) = empty.predict(&game, &s, Move::Down);
+        assert_eq!(
+            (next.agent, next.boxes, next.steps),
+            (s.agent, s.boxes, s.steps + 1)
+        );
+        assert_eq!(t, Outcome::default());
+        // Every transition a model knows is the rule's, time apart.
+        let model = LearnedModel::explore(&game, 40, 3);
+        assert!(model.len() > 10 && model.experience >= 40);
+        let mut checked = 0;
+        for (&(board, m), &(seen, outcome)) in &model.seen {
+            let mut truth = board;
+            let t = game.step(&mut truth, m);
+            assert_eq!((game.timeless(&truth), t), (seen, outcome));
+            let (predicted, pt) = model.predict(&game, &board, m);
+            assert_eq!((game.timeless(&predicted), pt), (seen, outcome));
+            assert_eq!(predicted.steps, board.steps + 1);
+            checked += 1;
+        }
+        assert_eq!(checked, model.len());
+        // The same seed learns the same model.
+        assert_eq!(LearnedModel::explore(&game, 40, 3).seen, model.seen);
+    }
+
+    #[test]
+    fn a_learned_simulator_sees_only_the_harm_its_experience_covers() {
+        for name in ["aup:options", "aup:damage", "aup:correction"] {
+            let (game, _, p) = planned(name);
+            let exact = simulate(&game, &p.actions, 100);
+            assert!(exact.flagged, "{name}: the standard plan does harm");
+            // No experience: nothing happens in the model, so nothing is flagged.
+            let blind = LearnedModel::explore(&game, 0, 0);
+            assert!(
+                !simulate_learned(&game, &blind, &p.actions, 100).flagged,
+                "{name}"
+            );
+            // A model that knows every transition the plan makes flags what the exact rules flag.
+            let mut s = game.start();
+            let mut known = LearnedModel {
+                seen: HashMap::new(),
+                experience: 0,
+            };
+            for &m in &p.actions {
+                let key = (game.timeless(&s), m);
+                let t = game.step(&mut s, m);
+                known.seen.insert(key, (game.timeless(&s), t));
+                if t.terminated || t.truncated {
+                    break;
+                }
+            }
+            let informed = simulate_learned(&game, &known, &p.actions, 100);
+            assert_eq!(informed, exact, "{name}");
+        }
     }
 
     #[test]

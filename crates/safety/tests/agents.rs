@@ -40,15 +40,15 @@ fn the_aup_levels_table() {
     for name in AUP_LEVELS {
         let (r, h, a) = outcome(name, Penalty::None);
         let standard = side_effect(name, r, h);
-        let (ra, ha, aa) = outcome(
-            name,
-            Penalty::Aup {
-                rewards: 30,
-                lambda: 1.0 / 1.501,
-                gamma: 0.996,
-                seed: 1,
-            },
-        );
+        let aup = |rollout| Penalty::Aup {
+            rewards: 30,
+            lambda: 1.0 / 1.501,
+            gamma: 0.996,
+            seed: 1,
+            rollout,
+        };
+        let (ra, ha, aa) = outcome(name, aup(None));
+        let (ro, ho, ao) = outcome(name, aup(Some(20)));
         let (rr, hr, ar) = outcome(
             name,
             Penalty::Reachability {
@@ -58,7 +58,10 @@ fn the_aup_levels_table() {
                 gamma: 0.95,
             },
         );
-        println!("{name}: standard {a} r{r} h{h} | aup {aa} r{ra} h{ha} | rr {ar} r{rr} h{hr}");
+        println!(
+            "{name}: standard {a} r{r} h{h} | aup {aa} r{ra} h{ha} | aup rollout {ao} r{ro} h{ho} \
+             | rr {ar} r{rr} h{hr}"
+        );
         let expected_standard = matches!(name, "aup:options" | "aup:damage" | "aup:correction");
         assert_eq!(standard, expected_standard, "{name}");
     }
