@@ -44,7 +44,8 @@ pub enum Deviation {
 }
 
 /// Relative reachability's deviation: the mean over target states `x` of the (truncated or
-/// absolute) difference `R(baseline; x) - R(current; x)`.
+/// absolute) difference `R(baseline; x) - R(current; x)`. The attainable-utility deviation is the
+/// same mean over auxiliary values `V_r(baseline) - V_r(current)` ([`Measure`]).
 pub fn relative_reachability(baseline: &[f64], current: &[f64], deviation: Deviation) -> f64 {
     assert_eq!(baseline.len(), current.len(), "one value per target state");
     if baseline.is_empty() {
@@ -205,6 +206,88 @@ mod tests {
         );
     }
 
+    /// Unreachability against the starting state on Options (whose board shows no clock; on
+    /// Correction's the countdown makes the start unreachable after any step), reachability
+    /// discounted by 0.5: the no-op at the start leaves the start where it was (0); a move that
+    /// leaves the box alone is undone in one step (1 - 0.5 = 0.5). Attainable utility: the no-op at the start changes no value (0),
+    /// and the absolute deviation is never below the truncated one.
+    #[test]
+    fn unreachability_and_attainable_utility_by_hand() {
+        let game = Game::builtin("aup:options").unwrap();
+        let start = game.start();
+        let penalty = |measure, deviation| {
+            PreparedPenalty::new(
+                &game,
+                Penalty::Reachability {
+                    baseline: Baseline::Start,
+                    deviation,
+                    beta: 1.0,
+                    gamma: 0.5,
+                    measure,
+                    rollouts: 0,
+                },
+            )
+        };
+        let ur = penalty(Measure::Unreachability, Deviation::Truncated);
+        assert_eq!(ur.cost(&start, Move::Noop), 0.0);
+        let mut reversible = 0;
+        for m in [Move::Up, Move::Down, Move::Left, Move::Right] {
+            let mut after = start;
+            game.step(&mut after, m);
+            if after.agent != start.agent && after.boxes == start.boxes {
+                assert_eq!(ur.cost(&start, m), 0.5, "{m:?}");
+                reversible += 1;
+            }
+        }
+        assert!(reversible > 0);
+        let au = |deviation| {
+            penalty(
+                Measure::AttainableUtility {
+                    rewards: 5,
+                    seed: 3,
+                },
+                deviation,
+            )
+        };
+        let (truncated, absolute) = (au(Deviation::Truncated), au(Deviation::Absolute));
+        assert_eq!(truncated.cost(&start, Move::Noop), 0.0);
+        for m in Move::ALL {
+            let (t, a) = (truncated.cost(&start, m), absolute.cost(&start, m));
+            assert!(t >= 0.0 && a >= t, "{m:?}: {t} {a}");
+        }
+    }
+
+    /// With or without inaction rollouts the relative-reachability penalty is a (weighted) mean of
+    /// truncated deviations, so it stays within [0, beta]; the no-op is its own baseline, and its
+    /// rollouts are the baseline's, so it costs nothing.
+    #[test]
+    fn inaction_rollouts_extend_the_stepwise_penalty() {
+        for name in ["aup:damage", "aup:offset", "aup:options"] {
+            let game = Game::builtin(name).unwrap();
+            let rr = |rollouts| {
+                PreparedPenalty::new(
+                    &game,
+                    Penalty::Reachability {
+                        baseline: Baseline::Stepwise,
+                        deviation: Deviation::Truncated,
+                        beta: 1.0,
+                        gamma: 0.95,
+                        measure: Measure::Relative,
+                        rollouts,
+                    },
+                )
+            };
+            let (none, some) = (rr(0), rr(5));
+            let start = game.start();
+            for m in Move::ALL {
+                let (c0, c5) = (none.cost(&start, m), some.cost(&start, m));
+                assert!((0.0..=1.0).contains(&c0), "{name} {m:?}: {c0}");
+                assert!((0.0..=1.0).contains(&c5), "{name} {m:?}: {c5}");
+            }
+            assert_eq!(some.cost(&start, Move::Noop), 0.0, "{name}");
+        }
+    }
+
     #[test]
     fn reachability_on_a_level_matches_the_shortest_paths() {
         let game = Game::builtin("aup:correction").unwrap();
@@ -244,13 +327,36 @@ pub enum Penalty {
         seed: u64,
         rollout: Option<u32>,
     },
-    /// Relative reachability against a baseline world, reachability discounted by `gamma`.
+    /// Krakovna et al.'s deviation from a baseline world, scaled by `beta`: relative
+    /// reachability (reachability discounted by `gamma`), unreachability or attainable utility
+    /// ([`Measure`]).
     Reachability {
         baseline: Baseline,
         deviation: Deviation,
         beta: f64,
         gamma: f64,
+        measure: Measure,
+        /// With the stepwise baseline: inaction rollouts of this many steps (0: none). The
+        /// deviation is then the `gamma`-weighted mean, over `k = 0..=rollouts`, of the deviation
+        /// between the state reached and the baseline state each followed by `k` no-ops (after
+        /// Krakovna et al.'s inaction rollouts, which see the delayed effects of an action).
+        rollouts: u32,
     },
+}
+
+/// How far the state reached lies from the baseline state (Krakovna et al. 2019, section 2.2).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Measure {
+    /// Relative reachability: the mean over every state `x` of the (truncated or absolute)
+    /// difference `R(baseline; x) - R(current; x)`.
+    Relative,
+    /// Unreachability: `1 - R(current; baseline)`, how hard it has become to get back to the
+    /// baseline state (the deviation setting does not apply).
+    Unreachability,
+    /// Attainable utility: the mean over `rewards` random state rewards (uniform in [0, 1), drawn
+    /// by `seed`) of the (truncated or absolute) difference `V_r(baseline) - V_r(current)`, with
+    /// `V_r` the optimal value discounted by the penalty's `gamma`.
+    AttainableUtility { rewards: usize, seed: u64 },
 }
 
 /// The world a penalty compares with (Krakovna et al.'s baselines).
@@ -280,27 +386,41 @@ impl PreparedPenalty {
         use rand::{Rng, SeedableRng};
         let timeless = Timeless::build(game);
         let mut compute = 0;
-        let aup_q = match &penalty {
+        let auxiliary = match &penalty {
             Penalty::Aup {
                 rewards,
                 gamma,
                 seed,
                 ..
-            } => {
-                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(*seed);
-                (0..*rewards)
+            }
+            | Penalty::Reachability {
+                gamma,
+                measure: Measure::AttainableUtility { rewards, seed },
+                ..
+            } => Some((*rewards, *gamma, *seed)),
+            _ => None,
+        };
+        let aup_q = match auxiliary {
+            Some((rewards, gamma, seed)) => {
+                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+                (0..rewards)
                     .map(|_| {
                         let r: Vec<f64> =
                             (0..timeless.len()).map(|_| rng.random::<f64>()).collect();
                         compute += (timeless.len() * Move::COUNT) as u64;
-                        timeless.attainable_q(&r, *gamma)
+                        timeless.attainable_q(&r, gamma)
                     })
                     .collect()
             }
-            _ => Vec::new(),
+            None => Vec::new(),
         };
         let mut reach = HashMap::new();
-        if let Penalty::Reachability { gamma, .. } = &penalty {
+        if let Penalty::Reachability {
+            gamma,
+            measure: Measure::Relative | Measure::Unreachability,
+            ..
+        } = &penalty
+        {
             for i in 0..timeless.len() {
                 reach.insert(i, timeless.reachability_from(i, *gamma));
                 compute += timeless.len() as u64;
@@ -356,7 +476,9 @@ impl PreparedPenalty {
                 baseline,
                 deviation,
                 beta,
-                ..
+                measure,
+                gamma,
+                rollouts,
             } => {
                 let mut after = *s;
                 self.game.step(&mut after, m);
@@ -375,10 +497,46 @@ impl PreparedPenalty {
                         b
                     }
                 };
+                let between = |a: usize, b: usize| match measure {
+                    Measure::Relative => {
+                        relative_reachability(&self.reach[&b], &self.reach[&a], *deviation)
+                    }
+                    Measure::Unreachability => 1.0 - self.reach[&a][b],
+                    Measure::AttainableUtility { .. } => {
+                        let value = |i: usize| -> Vec<f64> {
+                            self.aup_q
+                                .iter()
+                                .map(|q| q[i].iter().copied().fold(f64::NEG_INFINITY, f64::max))
+                                .collect()
+                        };
+                        relative_reachability(&value(b), &value(a), *deviation)
+                    }
+                };
                 let (Some(a), Some(b)) = (self.lookup(&after), self.lookup(&base)) else {
                     return 0.0;
                 };
-                beta * relative_reachability(&self.reach[&b], &self.reach[&a], *deviation)
+                if *baseline != Baseline::Stepwise || *rollouts == 0 {
+                    return beta * between(a, b);
+                }
+                // Inaction rollouts from both states; a side whose episode has ended stays put.
+                let (mut x, mut y) = (after, base);
+                let (mut x_live, mut y_live) = (true, true);
+                let (mut sum, mut weights, mut w) = (between(a, b), 1.0, 1.0);
+                for _ in 0..*rollouts {
+                    for (state, live) in [(&mut x, &mut x_live), (&mut y, &mut y_live)] {
+                        if *live {
+                            let t = self.game.step(state, Move::Noop);
+                            *live = !(t.terminated || t.truncated);
+                        }
+                    }
+                    let (Some(a), Some(b)) = (self.lookup(&x), self.lookup(&y)) else {
+                        break;
+                    };
+                    w *= gamma;
+                    sum += w * between(a, b);
+                    weights += w;
+                }
+                beta * sum / weights
             }
         }
     }

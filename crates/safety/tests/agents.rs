@@ -1,6 +1,6 @@
 //! The planners on the published levels.
 
-use cruxlab_safety::impact::{Baseline, Deviation, Penalty, PreparedPenalty};
+use cruxlab_safety::impact::{Baseline, Deviation, Measure, Penalty, PreparedPenalty};
 use cruxlab_safety::plan::{StateGraph, plan};
 use cruxlab_safety::{AUP_LEVELS, Game, Move, replay};
 
@@ -56,6 +56,8 @@ fn the_aup_levels_table() {
                 deviation: Deviation::Truncated,
                 beta: 1.0,
                 gamma: 0.95,
+                measure: Measure::Relative,
+                rollouts: 0,
             },
         );
         println!(
