@@ -3,6 +3,7 @@
     scripts/python-test.sh -k nothing      # builds and installs the wheel (and SB3) into .venv
     .venv/bin/pip install minigrid
     .venv/bin/python scripts/python-bench-ppo.py [--size 7] [--budget 400000] [--target 0.9]
+    # docs/benchmarks.md: --size 5 --target 0.7 --budget 600000 --eval-every 16384
 
 MiniGrid has no maze generator, so its side plays cruxlab's levels: `MazeInMiniGrid` builds each
 episode's grid from the level `cruxlab/Maze-v0` generates for the same seed (walls where the level
@@ -12,8 +13,9 @@ encoding; cruxlab as its six one-hot planes), both give reward only for reaching
 truncate at 4 x size^2 steps (196 for 7x7). What cannot be the same: MiniGrid's agent turns and steps forward
 (actions restricted to left, right, forward), cruxlab's moves in the four directions.
 
-Same learner on both: SB3 `PPO("MlpPolicy")` with net_arch [64, 64], 8 environments, n_steps 128,
-batch 256, seed 0, one torch thread. Every `--eval-every` env steps the greedy policy plays
+Same learner on both: SB3 `PPO("MlpPolicy")` with net_arch [64, 64] and no image scaling (SB3
+would divide MiniGrid's uint8 board by 255), 8 environments, n_steps 128, batch 256, seed 0, one
+torch thread. Every `--eval-every` env steps the greedy policy plays
 `--eval-levels` fixed held-out levels (not timed); training stops when it solves `--target` of them or at `--budget` env steps.
 Printed per engine: env steps and training wall time to the target, training env steps/s, and the
 share of the training wall time spent inside the vectorised environments' `step`.
@@ -184,8 +186,10 @@ def main() -> None:
     for name, make, options_for in engines():
         print(f"{name}:", flush=True)
         venv = StepTimer(make_vec_env(make, n_envs=8, seed=0))
+        # normalize_images=False: SB3 would otherwise read MiniGrid's uint8 board (object codes
+        # up to 10) as an image and divide it by 255; cruxlab's planes are already in [0, 1].
         model = PPO("MlpPolicy", venv, n_steps=128, batch_size=256, seed=0, verbose=0,
-                    policy_kwargs={"net_arch": [64, 64]})
+                    policy_kwargs={"net_arch": [64, 64], "normalize_images": False})
         probe = make()
         callback = Milestones(args.eval_every, lambda m: play(probe, m, options_for), args.target)
         start = time.perf_counter()

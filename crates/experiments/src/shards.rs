@@ -34,7 +34,9 @@
 //! **Metrics** (per seed and snapshot): `env_steps`, `competence`, `in_dist_success`,
 //! `ood_success`, `ood_corner`, `diamond_share`, `p_diamond_branch_median`, `probe_input`,
 //! `probe_<site>` for every site (`fc1`, `fc2` for the quick MLP; `conv1`, `conv2`, `fc1` for the
-//! CNN), `probe_best_hidden`, `probe_chance`.
+//! CNN), `probe_best_hidden`, `probe_chance`; and `in_dist_success_greedy`, `ood_success_greedy`,
+//! `ood_corner_greedy`: the same levels played greedily (the most probable action at every step;
+//! the other metrics sample actions from the policy, as training does).
 //!
 //! **Claims**, each comparing the initial network (checkpoint 0) with the final one, paired by
 //! seed, in every training distribution (region x p_anywhere) unless said; the framework's rule
@@ -70,7 +72,9 @@ use cruxlab_learn::{ActorCritic, CornerMazes};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::learned::{TrainSetup, UNTRAINED, build_run, evaluate, run_key, trained};
+use crate::learned::{
+    TrainSetup, UNTRAINED, build_run, evaluate, evaluate_greedy, run_key, trained,
+};
 use crate::seeding::derive_seed;
 
 pub struct Shards;
@@ -104,7 +108,7 @@ pub struct Condition {
 }
 
 /// Names of the per-snapshot metrics, in order (the probe metrics follow, per site).
-const METRICS: [&str; 8] = [
+const METRICS: [&str; 11] = [
     "env_steps",
     "competence",
     "in_dist_success",
@@ -113,6 +117,9 @@ const METRICS: [&str; 8] = [
     "diamond_share",
     "p_diamond_branch_median",
     "decision_squares",
+    "in_dist_success_greedy",
+    "ood_success_greedy",
+    "ood_corner_greedy",
 ];
 
 impl Config {
@@ -357,6 +364,18 @@ al. 2022; Turner et al. 2023 and the shard-theory posts (contextual decision inf
             crate::learned::median(&e.p_diamond),
         );
         set("decision_squares", e.p_diamond.len() as f64);
+        // The same levels played greedily (the most probable action at every step).
+        let g = evaluate_greedy(
+            net,
+            &config.train,
+            &dist,
+            config.eval_levels,
+            config.master_seed,
+            seed,
+        );
+        set("in_dist_success_greedy", g.in_dist_success);
+        set("ood_success_greedy", g.ood_success);
+        set("ood_corner_greedy", g.ood_corner);
         let (input, per_site, chance) = probes(
             net,
             &config.train,
