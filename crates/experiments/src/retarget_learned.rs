@@ -37,7 +37,8 @@
 //! distance of `s` from the corner cell (cut at `distance_bins`), `reach_near_far_gap` (near minus
 //! far), `steps` on success, and, in `edit` units, `achievable_gain_fraction`: (edit - none) /
 //! (real - none), the share of the gain a real diamond on the square brings that the edit brings
-//! (the three play the same levels with the same action-sampling streams). For `steer`: medians
+//! (the three play the same levels with the same action-sampling streams; with `greedy = true`
+//! every episode plays the most probable action instead of sampling). For `steer`: medians
 //! over decision squares of P(diamond branch) unedited (`p_diamond_base_median`), with the maze's
 //! vector (`_steered_`), with the mean vector (`_mean_vector_`) and with the diamond removed
 //! (`_removed_`), their differences from unedited (`steer_effect_median`,
@@ -120,6 +121,9 @@ pub struct Config {
     /// `clamp` only: the clamped value, in units of the largest activation the channel reaches
     /// on the calibration levels.
     pub clamp_scale: f64,
+    /// Play every episode greedily (the most probable action at every step) instead of sampling
+    /// actions from the policy, as training does.
+    pub greedy: bool,
     pub train: TrainSetup,
 }
 
@@ -262,7 +266,7 @@ impl RetargetLearned {
             max_steps: config.train.max_steps(),
             planes: planes.clone(),
             seed: derive_seed(config.master_seed, &[seed, 602]),
-            greedy: false,
+            greedy: config.greedy,
         };
         let reached = |hook: cruxlab_learn::rollout::Hook<'_>| -> f64 {
             let t = rollout(net, &tests, &play, hook).expect("rollout");
@@ -479,7 +483,7 @@ impl RetargetLearned {
                     max_steps,
                     planes: planes.clone(),
                     seed: derive_seed(config.master_seed, &[seed, 601]),
-                    greedy: false,
+                    greedy: config.greedy,
                 };
                 let mut placed = Vec::new();
                 for (l, &s) in levels.iter().zip(&targets) {
@@ -697,6 +701,7 @@ by clamping one channel."
             planner_budget: 4,
             clamp_layer: "conv2".into(),
             clamp_scale: 1.0,
+            greedy: false,
             train,
         }
     }
