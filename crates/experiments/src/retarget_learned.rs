@@ -33,6 +33,15 @@
 //!   config edits at `fc2`, not `fc1`: for an MLP, `fc1 = ReLU(Wx + b)` of the one-hot input, so
 //!   a "diamond at s" difference there is close to drawing a diamond into the observation.
 //!
+//! `patch`, per site of `steer_layers`: each test maze against the same maze with its diamond
+//! moved to another floor cell drawn from the seed, both seen from the agent's start; the moved
+//! maze's activation at the site is patched into the original's pass. Restoration, per pair where
+//! moving the diamond raises the moved maze's preferred action's probability by more than 0.1:
+//! `(P_patched - P_original) / (P_moved - P_original)` on that action (1: the patched part
+//! carries all of what the diamond's position changes; 0: none of it). The whole site restores 1
+//! by construction (the network is sequential); one channel or unit at a time, and at a
+//! convolution the two diamond cells alone, are what can tell where the target is carried.
+//!
 //! **Metrics.** `reach` (success rate), `reach_near` / `reach_mid` / `reach_far` by the corridor
 //! distance of `s` from the corner cell (cut at `distance_bins`), `reach_near_far_gap` (near minus
 //! far), `steps` on success, and, in `edit` units, `achievable_gain_fraction`: (edit - none) /
@@ -45,6 +54,10 @@
 //! `mean_vector_effect_median`, `removed_effect_median`); the diamond-reaching rate of episodes
 //! from the start unedited and steered (`reach_diamond_base`, `reach_diamond_steered`,
 //! `steer_effect_reach`); the mean norm of the per-maze vectors and the number of decision squares.
+//! For `patch`: `patch_pairs` (informative pairs), `patch_best_channel_restoration` (the
+//! restoration, median over pairs, of the one channel or unit whose patch alone restores the
+//! most) and, at a convolution, `patch_cells_restoration` (every channel, at the two
+//! diamond cells only).
 //!
 //! **Claims** (the framework's rule: a Student-t 95% CI over seeds against the threshold; each
 //! declared when the methods it reads are swept; the steering claims read the first site and the
@@ -73,7 +86,8 @@ use cruxlab_agents::{AgentKind, play};
 use cruxlab_core::{Claim, Control, Direction, Effect, Experiment, PlotSpec, VerdictKind, at};
 use cruxlab_grid::{DistanceField, Level, ObjectKind, Pos};
 use cruxlab_learn::interp::{
-    SteeringVector, capture, channel_tracking, clamp_cells, forward_edited, rank_channels,
+    SteeringVector, capture, channel_tracking, clamp_cells, forward_edited, patch as interp_patch,
+    rank_channels,
 };
 use cruxlab_learn::rollout::{Play, observe, rollout};
 use cruxlab_learn::{ActorCritic, CornerMazes, net::probabilities};
@@ -155,15 +169,19 @@ pub enum Method {
     /// The learned policy with its most diamond-tracking channel at `clamp_layer` clamped high on
     /// the square (CNN only).
     Clamp,
+    /// Activation patching between two versions of a maze that differ only in the diamond's
+    /// position, at each site of `steer_layers` (whole site, and channel by channel).
+    Patch,
 }
 
-const METHODS: [Method; 6] = [
+const METHODS: [Method; 7] = [
     Method::Steer,
     Method::Edit,
     Method::None,
     Method::Real,
     Method::Astar,
     Method::Bfs,
+    Method::Patch,
 ];
 
 impl Method {
@@ -183,6 +201,12 @@ const REACH: [&str; 8] = [
     "steps",
     "achievable_gain_fraction",
     "clamp_channel_score",
+];
+/// The `patch` method's metrics.
+const PATCH: [&str; 3] = [
+    "patch_pairs",
+    "patch_best_channel_restoration",
+    "patch_cells_restoration",
 ];
 const STEER: [&str; 12] = [
     "p_diamond_base_median",
@@ -226,6 +250,119 @@ impl RetargetLearned {
                 ))
             })
             .collect()
+    }
+
+    /// Activation patching at site `layer_name`: each test maze (set 2) against the same maze with
+    /// the diamond moved to another floor cell drawn from the seed, both seen from the agent's
+    /// start. With the moved maze's activation patched into the original's pass, how much of the
+    /// change its own pass makes does the patched pass make? Per pair, on the action the moved
+    /// maze's policy prefers, `(P_patched - P_original) / (P_moved - P_original)`, over the pairs
+    /// where moving the diamond raises that action's probability by more than 0.1 (the pairs where
+    /// the target visibly matters). Patching the whole site restores exactly 1 in a sequential
+    /// network, so it is not reported. Reported: the one channel (a convolution's map, every cell)
+    /// or unit (a dense layer) whose patch alone restores the most, and at a convolution every
+    /// channel patched at the two cells the diamond stands on only.
+    fn patching(
+        config: &Config,
+        net: &ActorCritic,
+        dist: &CornerMazes,
+        seed: u64,
+        layer_name: &str,
+    ) -> Vec<(String, f64)> {
+        let layer = Self::net_layer(net, layer_name);
+        let planes = &config.train.planes;
+        let originals = Self::levels(config, dist, seed, 2, config.steer_levels);
+        let moved: Vec<Level> = originals
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let diamond = l.first_of(ObjectKind::Diamond);
+                let free: Vec<Pos> = (0..l.cells())
+                    .map(|k| l.pos(k))
+                    .filter(|&p| {
+                        !l.is_wall(p)
+                            && p != l.agent()
+                            && Some(p) != diamond
+                            && l.object_at(p).is_none()
+                    })
+                    .collect();
+                let pick = derive_seed(config.master_seed, &[seed, 700, i as u64]);
+                let mut m = l.clone();
+                m.remove_objects(ObjectKind::Diamond);
+                m.place(
+                    ObjectKind::Diamond,
+                    free[(pick % free.len() as u64) as usize],
+                );
+                m
+            })
+            .collect();
+        let x = |ls: &[Level]| net.input_tensor(&observe(ls, planes)).expect("input");
+        let (xa, xb) = (x(&originals), x(&moved));
+        let probs = |logits: &Tensor| probabilities(logits).expect("probabilities");
+        let pa = probs(&net.forward(&xa).expect("forward").logits);
+        let pb = probs(&net.forward(&xb).expect("forward").logits);
+        // The informative pairs and the action each is read on.
+        let pairs: Vec<(usize, usize)> = (0..originals.len())
+            .filter_map(|i| {
+                let a2 = (0..pb[i].len())
+                    .max_by(|&u, &v| pb[i][u].total_cmp(&pb[i][v]))
+                    .expect("four actions");
+                (pb[i][a2] - pa[i][a2] > 0.1).then_some((i, a2))
+            })
+            .collect();
+        let restoration = |mask: Option<&Tensor>| -> f64 {
+            if pairs.is_empty() {
+                return f64::NAN;
+            }
+            let out = interp_patch(net, layer, &xb, &xa, mask).expect("patched forward");
+            let pp = probs(&out.logits);
+            let r: Vec<f64> = pairs
+                .iter()
+                .map(|&(i, a)| ((pp[i][a] - pa[i][a]) / (pb[i][a] - pa[i][a])) as f64)
+                .collect();
+            median(&r)
+        };
+        let shape = net.activation_shape(layer);
+        let per_sample: usize = shape.iter().product();
+        let device = candle_core::Device::Cpu;
+        // One channel (a convolution's map, every cell) or one unit (a dense layer) at a time.
+        let channels = *shape.last().expect("a site has a shape");
+        let mut best_value = f64::NAN;
+        for c in 0..channels {
+            let mut mask = vec![0.0f32; per_sample];
+            for k in (c..per_sample).step_by(channels) {
+                mask[k] = 1.0;
+            }
+            let mask = Tensor::from_vec(mask, shape.clone(), &device).expect("mask");
+            let v = restoration(Some(&mask));
+            if best_value.is_nan() || v > best_value {
+                best_value = v;
+            }
+        }
+        // A convolution: every channel, but only at the two cells the diamond stands on.
+        let mut cells = f64::NAN;
+        if let [h, w, ch] = shape[..] {
+            let mut mask = vec![0.0f32; originals.len() * per_sample];
+            for (i, (l, m)) in originals.iter().zip(&moved).enumerate() {
+                for d in [
+                    l.first_of(ObjectKind::Diamond),
+                    m.first_of(ObjectKind::Diamond),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    let at = i * per_sample + (d.row * w + d.col) * ch;
+                    mask[at..at + ch].fill(1.0);
+                }
+            }
+            let mask = Tensor::from_vec(mask, (originals.len(), h, w, ch), &device).expect("mask");
+            cells = restoration(Some(&mask));
+        }
+        vec![
+            ("patch_pairs".into(), pairs.len() as f64),
+            ("patch_best_channel_restoration".into(), best_value),
+            ("patch_cells_restoration".into(), cells),
+        ]
     }
 
     /// Turner et al.'s cheese-vector protocol, at site `layer` with `coefficient`.
@@ -788,7 +925,15 @@ by clamping one channel."
     fn conditions(&self, config: &Config) -> Vec<Condition> {
         let mut out = Vec::new();
         for &method in &config.methods {
-            if method == Method::Steer {
+            if method == Method::Patch {
+                for layer in &config.steer_layers {
+                    out.push(Condition {
+                        method,
+                        layer: Some(layer.clone()),
+                        coefficient: None,
+                    });
+                }
+            } else if method == Method::Steer {
                 for layer in &config.steer_layers {
                     for &c in &config.steer_coefficients {
                         out.push(Condition {
@@ -848,6 +993,7 @@ by clamping one channel."
         let mut out: Vec<(String, f64)> = REACH
             .iter()
             .chain(STEER.iter())
+            .chain(PATCH.iter())
             .map(|m| (m.to_string(), f64::NAN))
             .collect();
         let learned = c.method.learned();
@@ -864,7 +1010,17 @@ by clamping one channel."
             )
         });
         let net = run.as_ref().map(|r| r.last());
-        let found = if c.method == Method::Steer {
+        let found = if c.method == Method::Patch {
+            Self::patching(
+                config,
+                net.expect("patch needs the network"),
+                &dist,
+                seed,
+                c.layer
+                    .as_deref()
+                    .expect("a patch condition names its layer"),
+            )
+        } else if c.method == Method::Steer {
             Self::steer(
                 config,
                 net.expect("steer needs the network"),
@@ -893,7 +1049,12 @@ by clamping one channel."
     }
 
     fn metrics(&self, _config: &Config) -> Vec<String> {
-        REACH.iter().chain(&STEER).map(|m| m.to_string()).collect()
+        REACH
+            .iter()
+            .chain(&STEER)
+            .chain(&PATCH)
+            .map(|m| m.to_string())
+            .collect()
     }
 
     fn claims(&self, config: &Config) -> Vec<Claim> {
