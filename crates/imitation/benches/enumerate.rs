@@ -1,15 +1,32 @@
-//! Enumerator throughput: programs covered and vector evaluations per second, one thread.
+//! Enumerator throughput, one thread: programs covered and classes scored per second, scoring the
+//! longest programs from their branches' tallies (the enumerator's way) beside composing every
+//! program's vectors (the reference), in one run.
 //!
 //! `cargo bench -p cruxlab-imitation --bench enumerate`; the numbers go to docs/benchmarks.md.
 
 use cruxlab_imitation::{
-    Dataset, Demonstrator, Enumerator, Goal, Imitator, Prior, Protocol, Training,
+    Dataset, Demonstrator, Enumerator, Goal, Imitator, Prior, Protocol, Stats, Summary, Training,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
 
+/// Best wall time of three runs (after one warm-up) and the last result.
+fn best_of_three<T>(mut f: impl FnMut() -> T) -> (f64, T) {
+    let mut out = f();
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let t = Instant::now();
+        out = f();
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    (best, out)
+}
+
 fn main() {
+    // An optional argument keeps only the rows whose label contains it (for profiling one row).
+    let only = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let wanted = |label: &str| only.as_ref().is_none_or(|o| label.contains(o.as_str()));
     let protocol = Protocol {
         size: 7,
         density: 0.2,
@@ -25,55 +42,86 @@ fn main() {
     };
     let data = Dataset::draw(&protocol, &demonstrator, &mut ChaCha8Rng::seed_from_u64(1));
     let states = data.states(64);
-    for max_bits in [24, 26, 28] {
-        // The enumerator alone: every class handed to a visitor that reads one byte.
-        let mut best = f64::INFINITY;
-        let mut stats = Default::default();
-        for _ in 0..3 {
-            let t = Instant::now();
-            let mut sink = 0u64;
-            stats = Enumerator::new(data.grammar, &states, max_bits, true)
-                .run(|h, _| sink += h.moves[0] as u64);
-            std::hint::black_box(sink);
-            best = best.min(t.elapsed().as_secs_f64());
-        }
-        let s: cruxlab_imitation::Stats = stats;
+    println!(
+        "{} demonstrated + {} test states; columns: programs covered, classes scored, stored \
+         classes, best of 3 s, programs/s, classes scored/s",
+        64,
+        data.test.len()
+    );
+    let line = |what: &str, max_bits: u32, s: Stats, secs: f64| {
         println!(
-            "enumerate only, max_bits {max_bits}: {:.3e} programs, {} evaluations, {:.3} s: \
-             {:.3e} programs/s, {:.3e} evaluations/s",
+            "{what:<34} {max_bits} bits: {:.3e} programs, {} scored, {} stored, {secs:.4} s: \
+             {:.3e} programs/s, {:.3e} scored/s",
             s.programs,
             s.evaluated,
-            best,
-            s.programs / best,
-            s.evaluated as f64 / best
+            s.stored,
+            s.programs / secs,
+            s.evaluated as f64 / secs
         );
+    };
+    for max_bits in [24, 26, 28] {
+        // The enumerator alone: every class handed to a visitor that reads its tally.
+        for (what, all) in [("enumerate, parts", false), ("enumerate, vectors", true)] {
+            if !wanted(&format!("{what} {max_bits}")) {
+                continue;
+            }
+            let (secs, stats) = best_of_three(|| {
+                let mut sink = 0u64;
+                let mut e = Enumerator::new(data.grammar, &states, max_bits, true);
+                if all {
+                    e = e.composing_all();
+                }
+                let stats = e.run(|h, _| sink += h.tally.max_steps);
+                std::hint::black_box(sink);
+                stats
+            });
+            line(what, max_bits, stats, secs);
+        }
     }
+    let priors = [
+        ("simplicity", Prior::Simplicity { time_bound: 1000.0 }),
+        ("speed (Kt)", Prior::LEVIN),
+        ("weak speed (4x)", Prior::FOUR_X),
+    ];
     for max_bits in [24, 26, 28] {
-        let imitator = Imitator {
-            prior: Prior::Simplicity { time_bound: 1000.0 },
-            epsilon: 0.1,
-            max_bits,
-        };
-        // Warm up, then time the best of three.
-        let mut best = f64::INFINITY;
-        let mut summary = imitator.posterior(&data, 64, Goal::Diamond);
-        for _ in 0..3 {
-            let t = Instant::now();
-            summary = imitator.posterior(&data, 64, Goal::Diamond);
-            best = best.min(t.elapsed().as_secs_f64());
+        for (name, prior) in priors {
+            if !wanted(&format!("posterior {name}, parts {max_bits}")) {
+                continue;
+            }
+            let imitator = Imitator {
+                prior,
+                epsilon: 0.1,
+                max_bits,
+            };
+            let (parts, a): (f64, Summary) =
+                best_of_three(|| imitator.posterior(&data, 64, Goal::Diamond));
+            line(
+                &format!("posterior {name}, parts"),
+                max_bits,
+                a.stats,
+                parts,
+            );
+            if !wanted(&format!("posterior {name}, vectors {max_bits}")) {
+                continue;
+            }
+            let (vectors, b): (f64, Summary) =
+                best_of_three(|| imitator.posterior_composing_vectors(&data, 64, Goal::Diamond));
+            line(
+                &format!("posterior {name}, vectors"),
+                max_bits,
+                b.stats,
+                vectors,
+            );
+            let gap = a
+                .family
+                .iter()
+                .zip(&b.family)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f64::max);
+            println!(
+                "    speed-up {:.1}x, largest family-mass difference {gap:.1e}",
+                vectors / parts
+            );
         }
-        let s = summary.stats;
-        let states = 64 + data.test.len();
-        println!(
-            "max_bits {max_bits}: {:.3e} programs covered, {} evaluations over {states} states, \
-             pruning ratio {:.1}, {:.3} s: {:.3e} programs/s, {:.3e} evaluations/s, {:.3e} program-state evaluations/s",
-            s.programs,
-            s.evaluated,
-            s.programs / s.evaluated as f64,
-            best,
-            s.programs / best,
-            s.evaluated as f64 / best,
-            s.evaluated as f64 * states as f64 / best
-        );
     }
 }

@@ -9,7 +9,7 @@
 //! weight.
 
 use crate::demonstrator::Dataset;
-use crate::enumerate::{Enumerator, Stats};
+use crate::enumerate::{Enumerator, Node, Stats};
 use crate::language::Family;
 use crate::prior::Prior;
 use crate::task::Goal;
@@ -103,10 +103,84 @@ fn move_probabilities(epsilon: f64) -> [[f64; 4]; 16] {
 /// (each under e^-40 of the best) and skip the per-test-state work; they still count in every mass.
 const NEGLIGIBLE_NATS: f64 = 40.0;
 
+/// The weight of `if` hypotheses of one condition, gathered per branch. An `if`'s move at a test
+/// state is its then-branch's where the condition holds and its else-branch's elsewhere, so the
+/// predictive needs only each branch's summed weight: spread over the test states once per
+/// branch instead of once per hypothesis.
+#[derive(Default)]
+struct Gathered {
+    cond: Option<usize>,
+    /// Per class, weight as a then-branch and as an else-branch; the classes touched.
+    then: Vec<f64>,
+    other: Vec<f64>,
+    touched: Vec<usize>,
+}
+
+impl Gathered {
+    fn add(
+        &mut self,
+        e: &Enumerator,
+        endorsed: &mut [[f64; 16]],
+        n: usize,
+        (c, a, b): (usize, usize, usize),
+        w: f64,
+    ) {
+        if self.cond != Some(c) {
+            self.flush(e, endorsed, n);
+            self.cond = Some(c);
+        }
+        let need = a.max(b) + 1;
+        if self.then.len() < need {
+            self.then.resize(need, 0.0);
+            self.other.resize(need, 0.0);
+        }
+        for k in [a, b] {
+            if self.then[k] == 0.0 && self.other[k] == 0.0 {
+                self.touched.push(k);
+            }
+        }
+        self.then[a] += w;
+        self.other[b] += w;
+    }
+
+    fn scale(&mut self, by: f64) {
+        for &k in &self.touched {
+            self.then[k] *= by;
+            self.other[k] *= by;
+        }
+    }
+
+    /// Spread the gathered weight over the test states (those after the first `n`).
+    fn flush(&mut self, e: &Enumerator, endorsed: &mut [[f64; 16]], n: usize) {
+        let Some(c) = self.cond else { return };
+        let holds = &e.holds(c)[n..];
+        for &k in &self.touched {
+            let moves = &e.class_moves(k)[n..];
+            let (wt, wo) = (self.then[k], self.other[k]);
+            for ((slot, &h), &m) in endorsed.iter_mut().zip(holds).zip(moves) {
+                slot[m as usize] += if h != 0 { wt } else { wo };
+            }
+            self.then[k] = 0.0;
+            self.other[k] = 0.0;
+        }
+        self.touched.clear();
+    }
+}
+
 impl Imitator {
     /// The posterior after the first `n` demonstrations of `data`, for a demonstrator whose goal
     /// is `goal` (used only to name families).
     pub fn posterior(&self, data: &Dataset, n: usize, goal: Goal) -> Summary {
+        self.posterior_by(data, n, goal, false)
+    }
+
+    /// [`Imitator::posterior`] with every program's vectors composed
+    /// ([`Enumerator::composing_all`]): the same answer, slower; the benchmark's reference.
+    pub fn posterior_composing_vectors(&self, data: &Dataset, n: usize, goal: Goal) -> Summary {
+        self.posterior_by(data, n, goal, true)
+    }
+
+    fn posterior_by(&self, data: &Dataset, n: usize, goal: Goal, compose_all: bool) -> Summary {
         assert!(n <= data.train.len());
         let states = data.states(n);
         let probs = move_probabilities(self.epsilon);
@@ -117,33 +191,50 @@ impl Imitator {
         let mut z = 0.0;
         let mut family = [0.0; 5];
         let mut brute = 0.0;
-        let mut predictive = vec![[0.0f64; 4]; tests];
+        // Per test state, weight per endorsed set; mixed into moves once at the end.
+        let mut endorsed = vec![[0.0f64; 16]; tests];
+        let mut gathered = Gathered::default();
         let mut map = (String::new(), Family::Reflex, f64::NEG_INFINITY);
         let mut excluded = 0.0;
-        let mut enumerator = Enumerator::new(data.grammar, &states, self.max_bits, true);
+        // Per demonstration and endorsed set, the log-likelihood of the move demonstrated there.
+        let scores: Vec<[f64; 16]> = actions
+            .iter()
+            .map(|&a| std::array::from_fn(|m| ln_probs[m][a]))
+            .collect();
+        let mut enumerator =
+            Enumerator::new(data.grammar, &states, self.max_bits, true).scored(&scores);
+        if compose_all {
+            enumerator = enumerator.composing_all();
+        }
+        // Step totals repeat (every reflex takes one step a state), so their logarithms are
+        // memoised in a direct-mapped table.
+        let mut logs = vec![(0u64, 0.0f64); 4096];
+        let mut log2 = |x: u64| {
+            let slot = &mut logs[(x.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 52) as usize];
+            if slot.0 != x {
+                *slot = (x, (x as f64).log2());
+            }
+            slot.1
+        };
         let stats = enumerator.run(|h, e| {
-            let total: u64 = h.steps[..n].iter().sum();
-            let most = h.steps.iter().copied().max().unwrap_or(1);
-            let Some(cost) = self.prior.cost_bits(
+            let Some(cost) = self.prior.cost_of_steps(
                 h.length as f64,
-                (total.max(1) as f64).log2(),
-                (most as f64).log2(),
+                h.tally.total_steps,
+                h.tally.max_steps,
+                &mut log2,
             ) else {
                 excluded += h.count;
                 return;
             };
-            let loglik: f64 = actions
-                .iter()
-                .zip(&h.moves[..n])
-                .map(|(&a, &m)| ln_probs[m as usize][a])
-                .sum();
+            let loglik = h.tally.loglik;
             let logw = -cost * std::f64::consts::LN_2 + h.count.ln() + loglik;
             if logw > max {
                 let scale = (max - logw).exp();
                 z *= scale;
                 brute *= scale;
                 family.iter_mut().for_each(|x| *x *= scale);
-                predictive.iter_mut().flatten().for_each(|x| *x *= scale);
+                endorsed.iter_mut().flatten().for_each(|x| *x *= scale);
+                gathered.scale(scale);
                 max = logw;
             }
             let w = (logw - max).exp();
@@ -157,20 +248,28 @@ impl Imitator {
                 map = (e.program(h.node).to_string(), f, logw);
             }
             if logw > max - NEGLIGIBLE_NATS {
-                for (p, &m) in predictive.iter_mut().zip(&h.moves[n..]) {
-                    let row = &probs[m as usize];
-                    for a in 0..4 {
-                        p[a] += w * row[a];
+                match h.node {
+                    Node::If(c, a, b) => gathered.add(e, &mut endorsed, n, (c, a, b), w),
+                    Node::Atom(_) => {
+                        for (j, slot) in endorsed.iter_mut().enumerate() {
+                            slot[h.move_at(n + j) as usize] += w;
+                        }
                     }
                 }
             }
         });
+        gathered.flush(&enumerator, &mut endorsed, n);
         assert!(z > 0.0, "the prior excludes every program");
         map.2 = (map.2 - max).exp() / z;
         Summary {
             family: family.map(|x| x / z),
             brute: brute / z,
-            predictive: predictive.into_iter().map(|p| p.map(|x| x / z)).collect(),
+            predictive: endorsed
+                .iter()
+                .map(|e| {
+                    std::array::from_fn(|a| (0..16).map(|m| e[m] * probs[m][a]).sum::<f64>() / z)
+                })
+                .collect(),
             map,
             stats,
             excluded,
@@ -283,6 +382,58 @@ mod tests {
             quirks: vec![],
         };
         Dataset::draw(&protocol, &d, &mut ChaCha8Rng::seed_from_u64(seed))
+    }
+
+    /// The predictive, with its weight gathered per branch, against a plain mixture: every
+    /// hypothesis's weight computed at the end and its moves read state by state.
+    #[test]
+    fn the_predictive_is_the_plain_mixture() {
+        for (seed, prior) in [
+            (3, Prior::FOUR_X),
+            (11, Prior::Simplicity { time_bound: 50.0 }),
+        ] {
+            let data = small_data(seed);
+            let n = 5;
+            let imitator = Imitator {
+                prior,
+                epsilon: 0.1,
+                max_bits: 18,
+            };
+            let s = imitator.posterior(&data, n, Goal::Diamond);
+            let probs = move_probabilities(0.1);
+            let scores: Vec<[f64; 16]> = data.actions[..n]
+                .iter()
+                .map(|a| std::array::from_fn(|m| probs[m][a.index()].ln()))
+                .collect();
+            let states = data.states(n);
+            let mut all: Vec<(f64, Vec<u8>)> = Vec::new();
+            Enumerator::new(data.grammar, &states, 18, true)
+                .scored(&scores)
+                .run(|h, _| {
+                    if let Some(cost) = prior.cost_of_steps(
+                        h.length as f64,
+                        h.tally.total_steps,
+                        h.tally.max_steps,
+                        &mut |x| (x as f64).log2(),
+                    ) {
+                        let logw = -cost * std::f64::consts::LN_2 + h.count.ln() + h.tally.loglik;
+                        all.push((logw, h.moves()[n..].to_vec()));
+                    }
+                });
+            let top = all.iter().map(|x| x.0).fold(f64::NEG_INFINITY, f64::max);
+            let z: f64 = all.iter().map(|x| (x.0 - top).exp()).sum();
+            for (j, predicted) in s.predictive.iter().enumerate() {
+                for (a, &got) in predicted.iter().enumerate() {
+                    let p: f64 = all
+                        .iter()
+                        .map(|(lw, m)| (lw - top).exp() * probs[m[j] as usize][a])
+                        .sum::<f64>()
+                        / z;
+                    assert!((got - p).abs() < 1e-9, "{j} {a}");
+                }
+            }
+            assert!(s.stats.streamed > 0);
+        }
     }
 
     proptest! {

@@ -36,6 +36,23 @@ impl Prior {
         }
     }
 
+    /// [`Prior::cost_bits`] from step counts: `total` steps over the data, at most `max` on any
+    /// state (a count of 0 is read as 1), with `log2` the base-2 logarithm of a count (callers
+    /// may memoise it). The simplicity prior's bound is compared in steps, so only the speed
+    /// priors take a logarithm.
+    pub fn cost_of_steps(
+        &self,
+        length: f64,
+        total: u64,
+        max: u64,
+        log2: &mut impl FnMut(u64) -> f64,
+    ) -> Option<f64> {
+        match *self {
+            Prior::Simplicity { time_bound } => (max.max(1) as f64 <= time_bound).then_some(length),
+            Prior::Speed { .. } => self.cost_bits(length, log2(total.max(1)), 0.0),
+        }
+    }
+
     /// The cost of a brute-force search of `search_bits` that tries all 2^`target_bits` programs of
     /// `target_bits` bits, each for 2^`log2_target_time` steps, to run the one it wants: the same
     /// work as the target's 2^`log2_target_time` steps times 2^`target_bits` candidates.
@@ -100,6 +117,13 @@ mod tests {
         assert_eq!(bounded.cost_bits(4.0, reflex_total, reflex_max), Some(4.0));
         let tight = Prior::Simplicity { time_bound: 11.0 };
         assert_eq!(tight.cost_bits(5.0, search_total, search_max), None);
+        // The same from step counts.
+        let log2 = &mut |x: u64| (x as f64).log2();
+        assert_eq!(bounded.cost_of_steps(5.0, 48, 12, log2), Some(5.0));
+        assert_eq!(tight.cost_of_steps(5.0, 48, 12, log2), None);
+        assert_eq!(Prior::LEVIN.cost_of_steps(4.0, 4, 1, log2), Some(6.0));
+        assert_eq!(Prior::FOUR_X.cost_of_steps(4.0, 4, 1, log2), Some(5.0));
+        assert_eq!(Prior::LEVIN.cost_of_steps(4.0, 0, 0, log2), Some(4.0));
         // Kt: 5 + log2 48 = 10.585; 4 + log2 4 = 6.
         let kt = Prior::LEVIN
             .cost_bits(5.0, search_total, search_max)
