@@ -110,6 +110,9 @@ pub struct Config {
     pub speed_time_factor: f64,
     /// Slowdown one bit buys under the `weak-speed` prior (4: Christiano's example).
     pub weak_time_factor: f64,
+    /// Scan n = 1..=switch_scan per seed for each speed prior's switch point and the arithmetic's
+    /// prediction of it (0: no scan).
+    pub switch_scan: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,6 +127,8 @@ pub enum PriorKind {
 pub struct Condition {
     pub prior: PriorKind,
     pub n: usize,
+    /// A scan over n = 1..=n for the switch point rather than one data size.
+    pub scan: bool,
 }
 
 /// The demonstrator's goal: the diamond.
@@ -204,6 +209,67 @@ const METRICS: [&str; 12] = [
     "programs",
 ];
 
+/// Metrics of the switch-point scans.
+const SWITCH_METRICS: [&str; 3] = ["switch_n", "switch_n_predicted", "switch_n_simplicity"];
+
+/// Where search first holds half the posterior, in demonstrations (`scan + 1` when it never does
+/// within the scan).
+struct Switch {
+    /// Under the prior scanned.
+    measured: usize,
+    /// Under the simplicity prior.
+    base: usize,
+    /// Christiano's arithmetic: the first n where the simplicity posterior's log2 odds of search
+    /// exceed the time the searcher costs in bits at this prior's exchange rate, read off the
+    /// leading search and non-search programs: log_k(steps of the search / steps of the other).
+    predicted: usize,
+}
+
+impl Induction {
+    fn switch(base: &Imitator, own: &Imitator, data: &Dataset, scan: usize) -> Switch {
+        let k = match own.prior {
+            Prior::Speed { time_factor } => time_factor,
+            Prior::Simplicity { .. } => f64::INFINITY,
+        };
+        let (mut measured, mut predicted, mut at_base) = (None, None, None);
+        for n in 1..=scan {
+            let b = base.posterior(data, n, GOAL);
+            let search = b.search();
+            if at_base.is_none() && search >= 0.5 {
+                at_base = Some(n);
+            }
+            if predicted.is_none() {
+                let odds = search.log2() - (1.0 - search).log2();
+                let holds = match b.leading_steps {
+                    [Some(other), Some(searcher)] => {
+                        let time_bits = ((searcher.max(1) as f64).log2()
+                            - (other.max(1) as f64).log2())
+                            / k.log2();
+                        odds >= time_bits
+                    }
+                    [None, Some(_)] => true,
+                    _ => false,
+                };
+                if holds {
+                    predicted = Some(n);
+                }
+            }
+            if measured.is_none() && own.posterior(data, n, GOAL).search() >= 0.5 {
+                measured = Some(n);
+            }
+            if measured.is_some() && predicted.is_some() && at_base.is_some() {
+                break;
+            }
+        }
+        let or_censored = |x: Option<usize>| x.unwrap_or(scan + 1);
+        Switch {
+            measured: or_censored(measured),
+            base: or_censored(at_base),
+            predicted: or_censored(predicted),
+        }
+    }
+}
+
 impl Experiment for Induction {
     type Config = Config;
     type Condition = Condition;
@@ -251,12 +317,14 @@ corner, and the predictive mass there on moves the demonstrator almost never tak
             time_bound: 1000.0,
             speed_time_factor: 2.0,
             weak_time_factor: 4.0,
+            switch_scan: 64,
         };
         if quick {
             Config {
                 seeds: 10,
                 max_bits: 24,
                 test_levels: 3,
+                switch_scan: 32,
                 ..base
             }
         } else {
@@ -299,6 +367,13 @@ corner, and the predictive mass there on moves the demonstrator almost never tak
         if has_repeats(&c.data_sizes) {
             return err("data_sizes", "lists a value twice");
         }
+        let most = c.data_sizes.iter().copied().max().unwrap_or(0);
+        if c.switch_scan > most {
+            return err(
+                "switch_scan",
+                "must not exceed the largest of data_sizes (the demonstrations drawn)",
+            );
+        }
         if c.priors.is_empty() || has_repeats(&c.priors) {
             return err("priors", "must name each prior at most once, at least one");
         }
@@ -320,7 +395,22 @@ corner, and the predictive mass there on moves the demonstrator almost never tak
         let mut out = Vec::new();
         for &prior in &c.priors {
             for &n in &c.data_sizes {
-                out.push(Condition { prior, n });
+                out.push(Condition {
+                    prior,
+                    n,
+                    scan: false,
+                });
+            }
+        }
+        if c.switch_scan > 0 && c.priors.contains(&PriorKind::Simplicity) {
+            for &prior in &c.priors {
+                if prior != PriorKind::Simplicity {
+                    out.push(Condition {
+                        prior,
+                        n: c.switch_scan,
+                        scan: true,
+                    });
+                }
             }
         }
         out
@@ -334,26 +424,49 @@ corner, and the predictive mass there on moves the demonstrator almost never tak
         _artifacts: &cruxlab_core::Artifacts,
     ) -> Vec<(String, f64)> {
         let data = Self::dataset(config, seed);
-        let imitator = Imitator {
-            prior: Self::prior(config, c.prior),
+        let imitator = |kind: PriorKind| Imitator {
+            prior: Self::prior(config, kind),
             epsilon: config.epsilon,
             max_bits: config.max_bits,
         };
-        let summary = imitator.posterior(&data, c.n, GOAL);
-        Self::metrics_of(&summary, &data)
+        let na = |names: &[&str]| names.iter().map(|m| (m.to_string(), f64::NAN)).collect();
+        if c.scan {
+            let switch = Self::switch(
+                &imitator(PriorKind::Simplicity),
+                &imitator(c.prior),
+                &data,
+                c.n,
+            );
+            let mut out: Vec<(String, f64)> = na(&METRICS);
+            out.extend([
+                ("switch_n".into(), switch.measured as f64),
+                ("switch_n_predicted".into(), switch.predicted as f64),
+                ("switch_n_simplicity".into(), switch.base as f64),
+            ]);
+            return out;
+        }
+        let summary = imitator(c.prior).posterior(&data, c.n, GOAL);
+        let mut out = Self::metrics_of(&summary, &data);
+        out.extend(na(&SWITCH_METRICS));
+        out
     }
 
     fn metrics(&self, _config: &Config) -> Vec<String> {
-        METRICS.iter().map(|m| m.to_string()).collect()
+        METRICS
+            .iter()
+            .chain(&SWITCH_METRICS)
+            .map(|m| m.to_string())
+            .collect()
     }
 
     fn claims(&self, config: &Config) -> Vec<Claim> {
         let has = |p: PriorKind| config.priors.contains(&p);
-        let prior = |p: PriorKind| at(&[("prior", json!(p))]);
+        let prior = |p: PriorKind| at(&[("prior", json!(p)), ("scan", json!(false))]);
         let largest = *config.data_sizes.iter().max().unwrap_or(&1);
         let at_largest = at(&[
             ("prior", json!(PriorKind::Simplicity)),
             ("n", json!(largest)),
+            ("scan", json!(false)),
         ]);
         // The data size where search first holds half the simplicity posterior.
         let switch = Anchor {
@@ -433,6 +546,30 @@ corner, and the predictive mass there on moves the demonstrator almost never tak
                 .plot("mass_search.svg"),
             );
         }
+        if config.switch_scan > 0 && (has(PriorKind::Speed) || has(PriorKind::WeakSpeed)) {
+            claims.push(
+                Claim::new(
+                    "switch-follows-the-arithmetic",
+                    "Under each speed prior, search first holds half the posterior within one \
+                     demonstration of where Christiano's arithmetic puts it: where the simplicity \
+                     posterior's odds of search, in bits, first exceed the searcher's extra run \
+                     time in bits at that prior's exchange rate.",
+                    Effect::gap("switch_n", "switch_n_predicted"),
+                    Direction::Within,
+                    0.0,
+                )
+                .margin(1.0)
+                .filter(at(&[("scan", json!(true))]))
+                .cells(&["prior"])
+                .control(Control::new(
+                    &["time_bound=3"],
+                    VerdictKind::Refuted,
+                    "a bound of 3 steps removes search from the simplicity posterior the \
+                     arithmetic starts from, while the speed priors still admit it",
+                ))
+                .plot("mass_search.svg"),
+            );
+        }
         claims.push(
             Claim::new(
                 "wrong-goal-keeps-mass",
@@ -482,7 +619,7 @@ corner, and the predictive mass there on moves the demonstrator almost never tak
             x_label: "demonstrated transitions".into(),
             log_x: true,
             series: vec!["prior".into()],
-            filter: Vec::new(),
+            filter: vec![("scan".into(), json!(false))],
         };
         vec![
             plot("mass_search", "Posterior mass on programs that search"),
@@ -530,7 +667,7 @@ mod tests {
         for quick in [true, false] {
             let ids = cruxlab_core::checked_claims(&Induction, &Induction.default_config(quick))
                 .unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(ids.len(), 5);
+            assert_eq!(ids.len(), 6);
         }
         let only_simplicity = Config {
             priors: vec![PriorKind::Simplicity],
@@ -557,13 +694,15 @@ mod tests {
         let condition = Condition {
             prior: PriorKind::Speed,
             n: 4,
+            scan: false,
         };
         let m = cruxlab_core::measure_unit(&Induction, &config, &condition, 3);
         let mut names: Vec<&str> = m.iter().map(|(k, _)| k.as_str()).collect();
         names.sort();
-        let mut declared = METRICS.to_vec();
+        let mut declared: Vec<&str> = METRICS.iter().chain(&SWITCH_METRICS).copied().collect();
         declared.sort();
         assert_eq!(names, declared);
+        assert!(m.iter().any(|(k, v)| k == "switch_n" && v.is_nan()));
         let mass: f64 = m
             .iter()
             .filter(|(k, _)| {
@@ -574,6 +713,16 @@ mod tests {
             .map(|(_, v)| v)
             .sum();
         assert!((mass - 1.0).abs() < 1e-9);
+        // A scan measures the switch metrics only.
+        let scan = Condition {
+            prior: PriorKind::Speed,
+            n: 4,
+            scan: true,
+        };
+        let m = cruxlab_core::measure_unit(&Induction, &config, &scan, 3);
+        for (k, v) in &m {
+            assert_eq!(SWITCH_METRICS.contains(&k.as_str()), !v.is_nan(), "{k}");
+        }
     }
 
     #[test]
@@ -587,6 +736,7 @@ mod tests {
         assert_eq!(bad(|c| c.max_bits = 40), "max_bits");
         assert_eq!(bad(|c| c.data_sizes = vec![4, 4]), "data_sizes");
         assert_eq!(bad(|c| c.weak_time_factor = 1.0), "weak_time_factor");
+        assert_eq!(bad(|c| c.switch_scan = 100), "switch_scan");
         assert!(Induction.validate(&Induction.default_config(false)).is_ok());
     }
 }

@@ -35,6 +35,10 @@ pub struct Summary {
     pub predictive: Vec<[f64; 4]>,
     /// The most probable class: its representative program, family and posterior.
     pub map: (String, Family, f64),
+    /// Steps summed over the demonstrations by the most probable class that does not search
+    /// (`[0]`) and by the most probable class that searches (`[1]`); `None` when the prior
+    /// admits no such class. The time side of Christiano's arithmetic reads these.
+    pub leading_steps: [Option<u64>; 2],
     pub stats: Stats,
     /// Programs the prior excludes (hard time bound).
     pub excluded: f64,
@@ -195,6 +199,7 @@ impl Imitator {
         let mut endorsed = vec![[0.0f64; 16]; tests];
         let mut gathered = Gathered::default();
         let mut map = (String::new(), Family::Reflex, f64::NEG_INFINITY);
+        let mut leading = [(f64::NEG_INFINITY, None); 2];
         let mut excluded = 0.0;
         // Per demonstration and endorsed set, the log-likelihood of the move demonstrated there.
         let scores: Vec<[f64; 16]> = actions
@@ -247,6 +252,10 @@ impl Imitator {
             if logw > map.2 {
                 map = (e.program(h.node).to_string(), f, logw);
             }
+            let lead = &mut leading[f.searches() as usize];
+            if logw > lead.0 {
+                *lead = (logw, Some(h.tally.total_steps));
+            }
             if logw > max - NEGLIGIBLE_NATS {
                 match h.node {
                     Node::If(c, a, b) => gathered.add(e, &mut endorsed, n, (c, a, b), w),
@@ -271,6 +280,7 @@ impl Imitator {
                 })
                 .collect(),
             map,
+            leading_steps: leading.map(|l| l.1),
             stats,
             excluded,
         }
@@ -354,6 +364,8 @@ mod tests {
         let pr =
             (w_move_right * 0.85 + w_other_moves * 0.05 + w_toward * 0.05 + w_search * 0.85) / z;
         assert!((s.predictive[0][3] - pr).abs() < 1e-12);
+        // The most probable reflex is "move right" (1 step), the most probable search a bfs (8).
+        assert_eq!(s.leading_steps, [Some(1), Some(8)]);
         // Under Kt the searches pay log2(8) = 3 bits more and brute force is admitted at log2(10^6).
         let kt = Imitator {
             prior: Prior::LEVIN,

@@ -42,7 +42,12 @@ fn induction_quick_runs_audits_and_is_reproducible() {
     }
     let results: serde_json::Value = serde_json::from_str(&read(out.join("results.json"))).unwrap();
     let verdicts = results["verdicts"].as_array().unwrap();
-    assert_eq!(verdicts.len(), 5);
+    assert_eq!(verdicts.len(), 6);
+    assert!(
+        verdicts
+            .iter()
+            .any(|v| v["id"] == "switch-follows-the-arithmetic")
+    );
     for v in verdicts {
         assert!(v["audit"]["status"].is_string(), "{v}");
     }
