@@ -31,8 +31,9 @@ else
 fi
 "$venv/bin/python" -m pip install --quiet "${packages[@]}"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
-# The CLI, which the tests compare messages and run folders with.
-cargo build --release --quiet -p cruxlab
+# The CLI, which the tests compare messages and run folders with, built as `cargo test --release
+# --workspace` builds it (the same features, so after scripts/test.sh's Rust tests this is a no-op).
+cargo test --release --quiet --workspace --no-run
 export CRUXLAB_BIN=$CARGO_TARGET_DIR/release/cruxlab
 # The package as README installs it (`pip install ./python`: maturin builds the wheel from
 # source), into the same target folder as the workspace, so the library crates are reused.
