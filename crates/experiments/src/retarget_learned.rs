@@ -74,7 +74,9 @@
 //!   0 with a margin of 0.05. `clamp` finds the channel of `clamp_layer` whose map correlates best
 //!   with the diamond's one-hot cell over the calibration levels (`clamp_channel_score`, the
 //!   Pearson correlation) and, at every step, sets it at the target square to `clamp_scale` times
-//!   the largest value it reaches there (Turner et al. clamped their channel 55 the same way).
+//!   the largest value it reaches there (Turner et al. clamped their channel 55 the same way);
+//!   with `clamp_channels` K > 1 the K best-tracking channels are clamped together, each at its
+//!   own largest value times `clamp_scale`.
 //!
 //! **Controls** (`cruxlab audit retarget-learned`): `p_anywhere=0.0` (the corner-only policy, which
 //! ignores the diamond, so no diamond edit should move it; inside `suite` it is misgeneralize's
@@ -98,6 +100,12 @@ use serde_json::json;
 
 use crate::learned::{TrainSetup, build_run, decision_square, mean, median, run_key, trained};
 use crate::seeding::derive_seed;
+
+/// The channels a clamp sets, with their values, and the best one's tracking score.
+struct Tracked {
+    channels: Vec<(usize, f32)>,
+    best_score: f64,
+}
 
 pub struct RetargetLearned;
 
@@ -135,6 +143,9 @@ pub struct Config {
     /// `clamp` only: the clamped value, in units of the largest activation the channel reaches
     /// on the calibration levels.
     pub clamp_scale: f64,
+    /// `clamp` only: how many of the most diamond-tracking channels are clamped together, each
+    /// at `clamp_scale` times its own largest activation.
+    pub clamp_channels: usize,
     /// Play every episode greedily (the most probable action at every step) instead of sampling
     /// actions from the policy, as training does.
     pub greedy: bool,
@@ -166,8 +177,8 @@ pub enum Method {
     Astar,
     /// Breadth-first search, retargeted to the square.
     Bfs,
-    /// The learned policy with its most diamond-tracking channel at `clamp_layer` clamped high on
-    /// the square (CNN only).
+    /// The learned policy with its `clamp_channels` most diamond-tracking channels at
+    /// `clamp_layer` clamped high on the square (CNN only).
     Clamp,
     /// Activation patching between two versions of a maze that differ only in the diamond's
     /// position, at each site of `steer_layers` (whole site, and channel by channel).
@@ -489,15 +500,15 @@ impl RetargetLearned {
         seed: u64,
         net: Option<&ActorCritic>,
     ) -> Vec<(String, f64)> {
-        // The clamp's channel, found once: (channel, its tracking score, the clamped value).
+        // The clamp's channels, found once.
         let tracked = match (method, net) {
             (Method::Clamp, Some(net)) => {
                 let layer = Self::net_layer(net, &config.clamp_layer);
-                Some(Self::tracking_channel(config, net, dist, seed, layer))
+                Some(Self::tracking_channels(config, net, dist, seed, layer))
             }
             _ => None,
         };
-        let (outcomes, bins) = Self::outcomes(config, method, dist, seed, net, tracked);
+        let (outcomes, bins) = Self::outcomes(config, method, dist, seed, net, tracked.as_ref());
         let rate_of = |outcomes: &[(bool, u32)]| {
             mean(
                 &outcomes
@@ -535,7 +546,7 @@ impl RetargetLearned {
             .map(|o| o.1 as f64)
             .collect();
         let (near, far) = (rate(&|b| b == 0), rate(&|b| b == 2));
-        let channel_score = tracked.map_or(f64::NAN, |t| t.1);
+        let channel_score = tracked.map_or(f64::NAN, |t| t.best_score);
         let values = [
             rate(&|_| true),
             near,
@@ -554,14 +565,14 @@ impl RetargetLearned {
     }
 
     /// Each retargeting episode's (success, steps) for one method, and its target's distance bin;
-    /// `tracked` is the clamp's channel ([`Self::tracking_channel`]), for `clamp` only.
+    /// `tracked` is the clamp's channels ([`Self::tracking_channels`]), for `clamp` only.
     fn outcomes(
         config: &Config,
         method: Method,
         dist: &CornerMazes,
         seed: u64,
         net: Option<&ActorCritic>,
-        tracked: Option<(usize, f64, f32)>,
+        tracked: Option<&Tracked>,
     ) -> (Vec<(bool, u32)>, Vec<usize>) {
         let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(config.master_seed, &[seed, 600]));
         let mut levels = Vec::new();
@@ -642,12 +653,14 @@ impl RetargetLearned {
                     })
                 } else if method == Method::Clamp {
                     let site = Self::net_layer(net, &config.clamp_layer);
-                    let (channel, _, value) = tracked.expect("the clamp's channel is found first");
+                    let clamped = &tracked
+                        .expect("the clamp's channels are found first")
+                        .channels;
                     let cells: Vec<(usize, usize)> =
                         targets.iter().map(|p| (p.row, p.col)).collect();
                     rollout(net, &placed, &play_cfg, &mut |i, a| {
                         if i == site {
-                            clamp_cells(&a, channel, &cells, value)
+                            clamp_cells(&a, clamped, &cells)
                         } else {
                             Ok(a)
                         }
@@ -662,16 +675,16 @@ impl RetargetLearned {
         (outcomes, bins)
     }
 
-    /// The channel of spatial site `layer` whose map best tracks the diamond's cell on the
-    /// calibration levels (Pearson correlation with the diamond's one-hot map), its score, and
-    /// the value a clamp sets: `clamp_scale` times the largest activation the channel reaches there.
-    fn tracking_channel(
+    /// The `clamp_channels` channels of spatial site `layer` whose maps best track the diamond's
+    /// cell on the calibration levels (Pearson correlation with the diamond's one-hot map), each
+    /// with the value a clamp sets: `clamp_scale` times the largest activation it reaches there.
+    fn tracking_channels(
         config: &Config,
         net: &ActorCritic,
         dist: &CornerMazes,
         seed: u64,
         layer: usize,
-    ) -> (usize, f64, f32) {
+    ) -> Tracked {
         let calib = Self::levels(config, dist, seed, 3, config.calibration_levels);
         let x = net
             .input_tensor(&observe(&calib, &config.train.planes))
@@ -686,18 +699,28 @@ impl RetargetLearned {
         }
         let maps = Tensor::from_vec(maps, (calib.len(), h, w), acts.device()).expect("maps");
         let scores = channel_tracking(&acts, &maps).expect("tracking scores");
-        let channel = rank_channels(&scores)[0];
+        let ranked = rank_channels(&scores);
         let values = acts
             .flatten_all()
             .expect("flat")
             .to_vec1::<f32>()
             .expect("values");
-        let top = values
+        let channels = ranked
             .iter()
-            .skip(channel)
-            .step_by(c)
-            .fold(0f32, |m, &v| m.max(v));
-        (channel, scores[channel], top * config.clamp_scale as f32)
+            .take(config.clamp_channels)
+            .map(|&channel| {
+                let top = values
+                    .iter()
+                    .skip(channel)
+                    .step_by(c)
+                    .fold(0f32, |m, &v| m.max(v));
+                (channel, top * config.clamp_scale as f32)
+            })
+            .collect();
+        Tracked {
+            channels,
+            best_score: scores[ranked[0]],
+        }
     }
 
     /// `v_s` for each target square: mean over calibration levels of the activation with a diamond
@@ -838,6 +861,7 @@ by clamping one channel."
             planner_budget: 4,
             clamp_layer: "conv2".into(),
             clamp_scale: 1.0,
+            clamp_channels: 1,
             greedy: false,
             train,
         }
@@ -917,6 +941,21 @@ by clamping one channel."
             }
             if !(config.clamp_scale.is_finite() && config.clamp_scale > 0.0) {
                 return err("clamp_scale", "must be a positive number");
+            }
+            let width = config
+                .clamp_layer
+                .strip_prefix("conv")
+                .and_then(|k| k.parse::<usize>().ok())
+                .and_then(|k| config.train.net.conv.get(k.wrapping_sub(1)).copied())
+                .unwrap_or(0);
+            if !(1..=width).contains(&config.clamp_channels) {
+                return err(
+                    "clamp_channels",
+                    &format!(
+                        "must lie in 1..={width}, the channels of {}",
+                        config.clamp_layer
+                    ),
+                );
             }
         }
         Ok(())
@@ -1234,9 +1273,20 @@ mod tests {
         assert!(ids.contains(&"clamp-moves-agent".to_string()));
         let bad = Config {
             clamp_scale: 0.0,
-            ..full
+            ..full.clone()
         };
         assert_eq!(RetargetLearned.validate(&bad).unwrap_err().0, "clamp_scale");
+        // conv2 has 16 channels: 1 to 16 may be clamped together.
+        for (k, ok) in [(0, false), (1, true), (16, true), (17, false)] {
+            let c = Config {
+                clamp_channels: k,
+                ..full.clone()
+            };
+            match RetargetLearned.validate(&c) {
+                Ok(()) => assert!(ok, "{k}"),
+                Err((key, _)) => assert!(!ok && key == "clamp_channels", "{k}: {key}"),
+            }
+        }
     }
 
     #[test]

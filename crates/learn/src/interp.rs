@@ -138,17 +138,16 @@ pub fn forward_clamped(
 ) -> Result<Output> {
     forward_edited(net, x, layer, &|a| {
         let cells = vec![cell; a.dim(0)?];
-        clamp_cells(a, channel, &cells, value)
+        clamp_cells(a, &[(channel, value)], &cells)
     })
 }
 
-/// A spatial activation (`[B, H, W, C]`) with channel `channel` set to `value` at `cells[b]` in
-/// sample `b`, everything else unchanged.
+/// A spatial activation (`[B, H, W, C]`) with each `(channel, value)` of `channels` set to its
+/// value at `cells[b]` in sample `b`, everything else unchanged.
 pub fn clamp_cells(
     a: &Tensor,
-    channel: usize,
+    channels: &[(usize, f32)],
     cells: &[(usize, usize)],
-    value: f32,
 ) -> Result<Tensor> {
     let (b, h, w, c) = a.dims4()?;
     if cells.len() != b {
@@ -158,17 +157,23 @@ pub fn clamp_cells(
         )));
     }
     let mut mask = vec![0f32; b * h * w * c];
+    let mut values = vec![0f32; b * h * w * c];
     for (k, &(r, col)) in cells.iter().enumerate() {
-        if r >= h || col >= w || channel >= c {
-            return Err(candle_core::Error::Msg(format!(
-                "clamp at ({r}, {col}) channel {channel} is outside the site's {h}x{w}x{c}"
-            )));
+        for &(channel, value) in channels {
+            if r >= h || col >= w || channel >= c {
+                return Err(candle_core::Error::Msg(format!(
+                    "clamp at ({r}, {col}) channel {channel} is outside the site's {h}x{w}x{c}"
+                )));
+            }
+            let i = ((k * h + r) * w + col) * c + channel;
+            mask[i] = 1.0;
+            values[i] = value;
         }
-        mask[((k * h + r) * w + col) * c + channel] = 1.0;
     }
     let mask = Tensor::from_vec(mask, (b, h, w, c), a.device())?;
+    let values = Tensor::from_vec(values, (b, h, w, c), a.device())?;
     let keep = mask.affine(-1.0, 1.0)?;
-    (a * keep)? + mask.affine(value as f64, 0.0)?
+    (a * keep)? + values
 }
 
 /// How well each channel of a spatial site tracks a target map: per channel, the Pearson

@@ -4,8 +4,8 @@
 
 use candle_core::{Device, Tensor};
 use cruxlab_learn::interp::{
-    LinearProbe, ProbeFit, SteeringVector, capture_all, channel_tracking, forward_clamped,
-    forward_edited, patch, rank_channels, rows, split,
+    LinearProbe, ProbeFit, SteeringVector, capture_all, channel_tracking, clamp_cells,
+    forward_clamped, forward_edited, patch, rank_channels, rows, split,
 };
 use cruxlab_learn::net::log_softmax;
 use cruxlab_learn::{ActorCritic, InputShape, Logistic, NetConfig, NetKind, checkpoint};
@@ -463,6 +463,29 @@ fn clamping_changes_one_entry_and_only_its_receptive_field_downstream() {
     assert!(changed_near > 0, "the clamp reaches the next layer");
     // Out of range is an error, not a panic.
     assert!(forward_clamped(&net, &x, 0, 9, (0, 0), 1.0).is_err());
+}
+
+#[test]
+fn clamping_several_channels_sets_each_and_nothing_else() {
+    // Channels 0 and 2 of site 0 (4x3 grid, 3 channels) at a different cell per sample, each to
+    // its own value; every other entry keeps its value.
+    let net = tiny_cnn();
+    let x = batch(2, 9, net.input());
+    let a = capture_all(&net, &x).unwrap().remove(0);
+    let cells = [(0, 2), (3, 0)];
+    let clamped = clamp_cells(&a, &[(0, -1.5), (2, 4.0)], &cells).unwrap();
+    let (u, v) = (values(&a), values(&clamped));
+    for (k, (before, after)) in u.iter().zip(&v).enumerate() {
+        let (sample, cell, ch) = (k / 36, (k / 3) % 12, k % 3);
+        let (r, c) = cells[sample];
+        match (cell == r * 3 + c, ch) {
+            (true, 0) => assert_eq!(*after, -1.5),
+            (true, 2) => assert_eq!(*after, 4.0),
+            _ => assert_eq!(before, after, "entry {k}"),
+        }
+    }
+    assert!(clamp_cells(&a, &[(0, 1.0), (3, 1.0)], &cells).is_err());
+    assert!(clamp_cells(&a, &[(0, 1.0)], &cells[..1]).is_err());
 }
 
 /// The hand-built clamp of the test above (channel 1 at (2, 1) of a 4x3x3 site set to 7.5).
