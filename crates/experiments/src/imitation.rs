@@ -213,16 +213,17 @@ const METRICS: [&str; 12] = [
 const SWITCH_METRICS: [&str; 3] = ["switch_n", "switch_n_predicted", "switch_n_simplicity"];
 
 /// Where search first holds half the posterior, in demonstrations (`scan + 1` when it never does
-/// within the scan).
+/// within the scan; a one-sided censor still counts against the prediction).
 struct Switch {
     /// Under the prior scanned.
-    measured: usize,
+    measured: f64,
     /// Under the simplicity prior.
-    base: usize,
+    base: f64,
     /// Christiano's arithmetic: the first n where the simplicity posterior's log2 odds of search
     /// exceed the time the searcher costs in bits at this prior's exchange rate, read off the
     /// leading search and non-search programs: log_k(steps of the search / steps of the other).
-    predicted: usize,
+    /// NaN when neither it nor the measured switch falls within the scan.
+    predicted: f64,
 }
 
 impl Induction {
@@ -239,7 +240,13 @@ impl Induction {
                 at_base = Some(n);
             }
             if predicted.is_none() {
-                let odds = search.log2() - (1.0 - search).log2();
+                // Rounding can put the mass a hair above 1: no mass left means infinite odds.
+                let rest = 1.0 - search;
+                let odds = if rest > 0.0 {
+                    search.log2() - rest.log2()
+                } else {
+                    f64::INFINITY
+                };
                 let holds = match b.leading_steps {
                     [Some(other), Some(searcher)] => {
                         let time_bits = ((searcher.max(1) as f64).log2()
@@ -261,11 +268,16 @@ impl Induction {
                 break;
             }
         }
-        let or_censored = |x: Option<usize>| x.unwrap_or(scan + 1);
+        let or_censored = |x: Option<usize>| (x.unwrap_or(scan + 1)) as f64;
         Switch {
             measured: or_censored(measured),
             base: or_censored(at_base),
-            predicted: or_censored(predicted),
+            // Both censored: the scan says nothing about the gap, so the prediction is left out.
+            predicted: if measured.is_none() && predicted.is_none() {
+                f64::NAN
+            } else {
+                or_censored(predicted)
+            },
         }
     }
 }
@@ -439,9 +451,9 @@ corner, and the predictive mass there on moves the demonstrator almost never tak
             );
             let mut out: Vec<(String, f64)> = na(&METRICS);
             out.extend([
-                ("switch_n".into(), switch.measured as f64),
-                ("switch_n_predicted".into(), switch.predicted as f64),
-                ("switch_n_simplicity".into(), switch.base as f64),
+                ("switch_n".into(), switch.measured),
+                ("switch_n_predicted".into(), switch.predicted),
+                ("switch_n_simplicity".into(), switch.base),
             ]);
             return out;
         }

@@ -114,9 +114,12 @@ const NEGLIGIBLE_NATS: f64 = 40.0;
 #[derive(Default)]
 struct Gathered {
     cond: Option<usize>,
-    /// Per class, weight as a then-branch and as an else-branch; the classes touched.
+    /// Per class, weight as a then-branch and as an else-branch, and whether it is listed in
+    /// `touched` (each class once, whatever its weights: a weight may be added twice by
+    /// `(if c a a)` or scaled down to 0).
     then: Vec<f64>,
     other: Vec<f64>,
+    listed: Vec<bool>,
     touched: Vec<usize>,
 }
 
@@ -137,9 +140,11 @@ impl Gathered {
         if self.then.len() < need {
             self.then.resize(need, 0.0);
             self.other.resize(need, 0.0);
+            self.listed.resize(need, false);
         }
         for k in [a, b] {
-            if self.then[k] == 0.0 && self.other[k] == 0.0 {
+            if !self.listed[k] {
+                self.listed[k] = true;
                 self.touched.push(k);
             }
         }
@@ -166,6 +171,7 @@ impl Gathered {
             }
             self.then[k] = 0.0;
             self.other[k] = 0.0;
+            self.listed[k] = false;
         }
         self.touched.clear();
     }
@@ -394,6 +400,42 @@ mod tests {
             quirks: vec![],
         };
         Dataset::draw(&protocol, &d, &mut ChaCha8Rng::seed_from_u64(seed))
+    }
+
+    /// `(if c a a)` lists its class once: a later rescale scales its weight once, and the flush
+    /// spreads exactly what was added (by hand on a 5x5 grammar's first two leaves).
+    #[test]
+    fn gathered_weight_is_scaled_once_per_class() {
+        let data = small_data(5);
+        let states = data.states(2);
+        let e = Enumerator::new(data.grammar, &states, 14, true);
+        let mut e = e;
+        e.run(|_, _| {});
+        let tests = states.len() - 2;
+        let mut endorsed = vec![[0.0f64; 16]; tests];
+        let mut g = Gathered::default();
+        g.add(&e, &mut endorsed, 2, (0, 0, 0), 1.0);
+        g.add(&e, &mut endorsed, 2, (0, 0, 1), 2.0);
+        g.scale(0.5);
+        g.add(&e, &mut endorsed, 2, (0, 1, 0), 4.0);
+        assert_eq!(g.touched, [0, 1]);
+        // Class 0: then 0.5 * (1 + 2) = 1.5, else 0.5 * 1 + 4 = 4.5; class 1: then 4, else 1.
+        assert_eq!(
+            (g.then[0], g.other[0], g.then[1], g.other[1]),
+            (1.5, 4.5, 4.0, 1.0)
+        );
+        g.flush(&e, &mut endorsed, 2);
+        // Each test state receives each class's then-weight where the condition holds and its
+        // else-weight elsewhere, on the moves that class endorses there.
+        let holds = &e.holds(0)[2..];
+        let mut expect = vec![[0.0f64; 16]; tests];
+        for (k, (then, other)) in [(0, (1.5, 4.5)), (1, (4.0, 1.0))] {
+            for (j, slot) in expect.iter_mut().enumerate() {
+                slot[e.class_moves(k)[2 + j] as usize] += if holds[j] != 0 { then } else { other };
+            }
+        }
+        assert_eq!(endorsed, expect);
+        assert!(g.touched.is_empty() && !g.listed.iter().any(|&l| l));
     }
 
     /// The predictive, with its weight gathered per branch, against a plain mixture: every
