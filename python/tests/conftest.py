@@ -19,6 +19,19 @@ def cli():
     pytest.skip("no cruxlab binary (set CRUXLAB_BIN or run cargo build --release -p cruxlab)")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def sb3_logs_in_pytest_tmp(tmp_path_factory):
+    """Stable-Baselines3 makes a log folder per model, under the system's temporary folder unless
+    SB3_LOGDIR says where: keep them in pytest's own temporary folders, which pytest prunes."""
+    old = os.environ.get("SB3_LOGDIR")
+    os.environ["SB3_LOGDIR"] = str(tmp_path_factory.mktemp("sb3-logs"))
+    yield
+    if old is None:
+        os.environ.pop("SB3_LOGDIR", None)
+    else:
+        os.environ["SB3_LOGDIR"] = old
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """With CRUXLAB_NO_SKIPS=1 (scripts/python-test.sh sets it when it installed every optional
