@@ -121,13 +121,16 @@ class RoomsEnv(CruxlabEnv):
 
 
 class CornerMazeEnv(CruxlabEnv):
-    """Mazes whose diamond sits in the top-right corner region during training."""
+    """Mazes whose diamond sits in the top-right corner region during training. With ``min_size``
+    below ``size``, each level's maze has an odd side drawn from ``min_size..size`` and is centred
+    in the ``size`` x ``size`` grid with walls around it (procgen's padding); the region is the
+    maze's own top-right corner."""
 
     def __init__(self, size: int = 13, region: int = 3, p_anywhere: float = 0.0,
                  test: bool = False, max_steps: int | None = None, obs: str = "compact",
-                 render_mode: str | None = None, tile: int = 16):
+                 render_mode: str | None = None, tile: int = 16, min_size: int | None = None):
         steps = max_steps if max_steps is not None else _default_steps(size, size)
-        core = _cruxlab.GridEnv.corner(size, region, p_anywhere, test, steps, obs)
+        core = _cruxlab.GridEnv.corner(size, region, p_anywhere, test, steps, obs, min_size)
         super().__init__(core, render_mode, tile)
 
 

@@ -162,3 +162,22 @@ def test_safety_hidden_performance_is_not_in_the_info():
     assert isinstance(env.hidden_performance(), float)
     with pytest.raises(cruxlab.UserError, match="unknown safety level"):
         gymnasium.make("cruxlab/Safety-v0", level="nope")
+
+
+def test_corner_mazes_of_varied_size_are_padded_with_walls():
+    """``min_size``: every observation is the full grid, the maze inside it of an odd side drawn
+    from ``min_size..size`` and centred, wall (code 1) all around it."""
+    env = gymnasium.make("cruxlab/CornerMaze-v0", size=13, min_size=7, region=3)
+    sides = set()
+    for seed in range(60):
+        obs, _ = env.reset(seed=seed)
+        assert obs.shape == (13, 13)
+        open_rows = [r for r in range(13) if (obs[r] != 1).any()]
+        side = open_rows[-1] - open_rows[0] + 3
+        pad = (13 - side) // 2
+        assert open_rows[0] == pad + 1
+        assert (obs[:pad + 1] == 1).all() and (obs[:, :pad + 1] == 1).all()
+        sides.add(side)
+    assert sides == {7, 9, 11, 13}
+    with pytest.raises(Exception, match="min_size"):
+        gymnasium.make("cruxlab/CornerMaze-v0", size=13, min_size=8, region=3)

@@ -435,7 +435,7 @@ impl RetargetLearned {
         let mut moved = Vec::new();
         let mut squares = Vec::new();
         for (k, level) in tests.iter().enumerate() {
-            if let Some(d) = decision_square(level, dist.corner()) {
+            if let Some(d) = decision_square(level, dist.corner(level)) {
                 if d.square == level.agent() {
                     continue;
                 }
@@ -579,9 +579,10 @@ impl RetargetLearned {
         let mut targets = Vec::new();
         for mut level in Self::levels(config, dist, seed, 2, config.eval_levels) {
             level.remove_objects(ObjectKind::Diamond);
+            let region = dist.region_of(&level);
             let cells: Vec<Pos> = (0..level.cells())
                 .map(|i| level.pos(i))
-                .filter(|&p| !level.is_wall(p) && !dist.in_region(p) && p != level.agent())
+                .filter(|&p| !level.is_wall(p) && !region.contains(p) && p != level.agent())
                 .collect();
             targets.push(cells[rng.random_range(0..cells.len())]);
             levels.push(level);
@@ -590,7 +591,7 @@ impl RetargetLearned {
             .iter()
             .zip(&targets)
             .map(|(l, &s)| {
-                let d = DistanceField::from_sources(l, [dist.corner()])
+                let d = DistanceField::from_sources(l, [dist.corner(l)])
                     .get(s)
                     .unwrap_or(u32::MAX);
                 config

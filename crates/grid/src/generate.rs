@@ -49,6 +49,36 @@ pub fn maze(size: usize, rng: &mut impl Rng) -> Level {
     level
 }
 
+/// `level` centred in a `side x side` grid whose other cells are wall, as procgen's maze game pads
+/// its smaller mazes to the largest grid: every cell, the agent and the objects move by the same
+/// offset, `((side - height) / 2, (side - width) / 2)`.
+///
+/// # Panics
+/// If the level is larger than `side` in either direction.
+pub fn centre_in_walls(level: &Level, side: usize) -> Level {
+    assert!(
+        level.height() <= side && level.width() <= side,
+        "a {}x{} level does not fit a {side}x{side} grid",
+        level.height(),
+        level.width()
+    );
+    let (dr, dc) = ((side - level.height()) / 2, (side - level.width()) / 2);
+    let shift = |p: Pos| Pos::new(p.row + dr, p.col + dc);
+    let mut out = Level::open(side, side, shift(level.agent()));
+    for i in 0..out.cells() {
+        let p = out.pos(i);
+        out.set_wall(p, true);
+    }
+    for i in 0..level.cells() {
+        let p = level.pos(i);
+        out.set_wall(shift(p), level.is_wall(p));
+    }
+    for o in level.objects() {
+        out.place(o.kind, shift(o.pos));
+    }
+    out
+}
+
 /// An open square room (`size x size`, border walls) with wall obstacles covering roughly
 /// `obstacle_density` of the interior, floor guaranteed connected.
 ///
@@ -444,6 +474,25 @@ mod tests {
 
     fn rng(seed: u64) -> ChaCha8Rng {
         ChaCha8Rng::seed_from_u64(seed)
+    }
+
+    #[test]
+    fn a_centred_level_keeps_its_cells_agent_and_objects_inside_walls() {
+        let mut small = maze(5, &mut rng(3));
+        small.place(ObjectKind::Diamond, Pos::new(3, 3));
+        let big = centre_in_walls(&small, 9);
+        assert_eq!((big.height(), big.width()), (9, 9));
+        assert_eq!(big.floor_cells(), small.floor_cells());
+        assert_eq!(big.agent(), Pos::new(3, 3));
+        assert_eq!(big.first_of(ObjectKind::Diamond), Some(Pos::new(5, 5)));
+        for i in 0..big.cells() {
+            let p = big.pos(i);
+            let inside = (2..7).contains(&p.row) && (2..7).contains(&p.col);
+            let expected = !inside || small.is_wall(Pos::new(p.row - 2, p.col - 2));
+            assert_eq!(big.is_wall(p), expected, "{p}");
+        }
+        // A level of the grid's own size comes back unchanged.
+        assert_eq!(centre_in_walls(&small, 5), small);
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub use action::Action;
 pub use batch::VecEnv;
 pub use distance::DistanceField;
 pub use env::{Env, EnvConfig, EnvError, Info, LevelSource, Step, Transition};
-pub use generate::{LevelSpec, LevelSpecError, maze, rooms, scatter};
+pub use generate::{LevelSpec, LevelSpecError, centre_in_walls, maze, rooms, scatter};
 pub use level::{Level, LevelError, Object, ObjectKind, Pos};
 pub use obs::{CompactObs, ObsKind, Observation, PlanesObs, write_compact, write_planes};
 pub use render::{encode_png, render_png, render_trace, save_png};

@@ -27,11 +27,7 @@ fn main() {
     if var("CUE", 0) == 1 {
         planes.push(Plane::Cue);
     }
-    let dist = CornerMazes {
-        size,
-        region,
-        p_anywhere: 0.0,
-    };
+    let dist = CornerMazes::fixed(size, region, 0.0);
     let sampler = Arc::new(move |s| dist.training_level(s));
     let max_steps = (2 * size * size) as u32;
     let cfg = PpoConfig {

@@ -62,11 +62,7 @@ fn main() {
             },
         )
     };
-    let dist = CornerMazes {
-        size,
-        region: 1,
-        p_anywhere: 0.0,
-    };
+    let dist = CornerMazes::fixed(size, 1, 0.0);
     let planes = vec![Plane::Wall, Plane::Agent, Plane::Diamond];
     let envs = LevelEnvs::new(
         cfg.num_envs,

@@ -2,12 +2,19 @@
 //! diamond lies, during training, in a `region x region` square at the top-right corner (Langosco
 //! et al. 2022's maze with the goal in a corner; Turner et al. 2023's top-right 5x5).
 //!
-//! The region covers rows `1..=region` and columns `size-1-region ..= size-2` (inside the border
-//! wall); the corner cell is `(1, size-2)`, always floor. The agent starts on a uniformly drawn
-//! floor cell outside the region, so every episode needs navigation. Only the agent and the
-//! diamond are placed (no cheese, no key).
+//! The region covers the maze's first `region` floor rows and last `region` floor columns (rows
+//! `1..=region` and columns `size-1-region ..= size-2` inside the border wall of a maze that fills
+//! the grid); the corner cell, the maze's top-right floor cell, is always floor. The agent starts
+//! on a uniformly drawn floor cell outside the region, so every episode needs navigation. Only the
+//! agent and the diamond are placed (no cheese, no key).
+//!
+//! **Mazes of varied size** (`min_size < size`): each level's maze has an odd side drawn uniformly
+//! from `min_size..=size` and is centred in the `size x size` grid, the cells around it wall, as
+//! procgen's maze game pads its smaller mazes (Turner et al.'s mazes range from 3x3 to 25x25 in a
+//! 25x25 grid). The region and the corner are the maze's own: [`CornerMazes::region_of`] reads
+//! them off a level.
 
-use cruxlab_grid::{Level, ObjectKind, Pos, maze};
+use cruxlab_grid::{Level, ObjectKind, Pos, centre_in_walls, maze};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -15,8 +22,10 @@ use serde::{Deserialize, Serialize};
 /// A corner-biased maze distribution. See the module docs.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CornerMazes {
-    /// Side of the maze (odd, at least 7).
+    /// Side of the grid, and of the largest maze (odd, at least 7).
     pub size: usize,
+    /// Side of the smallest maze (odd, `region + 3 ..= size`); `size` for mazes that fill the grid.
+    pub min_size: usize,
     /// Side of the training region at the top-right corner.
     pub region: usize,
     /// Probability that a training level's diamond is drawn from all floor cells instead of the
@@ -36,30 +45,63 @@ impl CornerMazes {
                 format!("must lie in 1..={} for size {}", self.size - 3, self.size),
             ));
         }
+        if self.min_size > self.size || self.min_size.is_multiple_of(2) {
+            return Err((
+                "min_size",
+                format!("must be odd and at most size ({})", self.size),
+            ));
+        }
+        if self.region + 3 > self.min_size {
+            return Err((
+                "region",
+                format!(
+                    "must lie in 1..={} for mazes of side {}",
+                    self.min_size.saturating_sub(3),
+                    self.min_size
+                ),
+            ));
+        }
         if !(0.0..=1.0).contains(&self.p_anywhere) {
             return Err(("p_anywhere", "must lie in [0, 1]".into()));
         }
         Ok(())
     }
 
-    /// The corner cell the training region hugs.
-    pub fn corner(&self) -> Pos {
-        Pos::new(1, self.size - 2)
+    /// Mazes of one side that fill the grid.
+    pub fn fixed(size: usize, region: usize, p_anywhere: f64) -> CornerMazes {
+        CornerMazes {
+            size,
+            min_size: size,
+            region,
+            p_anywhere,
+        }
     }
 
-    pub fn in_region(&self, p: Pos) -> bool {
-        (1..=self.region).contains(&p.row)
-            && (self.size - 1 - self.region..=self.size - 2).contains(&p.col)
+    /// The training region of `level`'s maze: its top-right `region x region` floor square.
+    pub fn region_of(&self, level: &Level) -> Region {
+        Region::of(level, self.region)
     }
 
-    fn layout(&self, rng: &mut ChaCha8Rng) -> (Level, Vec<Pos>) {
-        let mut level = maze(self.size, rng);
+    /// The corner cell the training region of `level`'s maze hugs.
+    pub fn corner(&self, level: &Level) -> Pos {
+        self.region_of(level).corner
+    }
+
+    fn layout(&self, rng: &mut ChaCha8Rng) -> (Level, Vec<Pos>, Region) {
+        let mut level = if self.min_size < self.size {
+            // Odd sides min_size, min_size + 2, ..., size, uniformly.
+            let side = self.min_size + 2 * rng.random_range(0..=(self.size - self.min_size) / 2);
+            centre_in_walls(&maze(side, rng), self.size)
+        } else {
+            maze(self.size, rng)
+        };
         let floor: Vec<Pos> = (0..level.cells())
             .map(|i| level.pos(i))
             .filter(|&p| !level.is_wall(p))
             .collect();
         level.set_agent(floor[0]);
-        (level, floor)
+        let region = self.region_of(&level);
+        (level, floor, region)
     }
 
     fn place(level: &mut Level, agent: Pos, diamond: Pos) {
@@ -71,18 +113,18 @@ impl CornerMazes {
     /// region, otherwise on any floor cell; the agent on another floor cell outside the region.
     pub fn training_level(&self, seed: u64) -> Level {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let (mut level, floor) = self.layout(&mut rng);
+        let (mut level, floor, region) = self.layout(&mut rng);
         let anywhere = rng.random::<f64>() < self.p_anywhere;
         let pool: Vec<Pos> = floor
             .iter()
             .copied()
-            .filter(|&p| anywhere || self.in_region(p))
+            .filter(|&p| anywhere || region.contains(p))
             .collect();
         let diamond = pool[rng.random_range(0..pool.len())];
         let starts: Vec<Pos> = floor
             .iter()
             .copied()
-            .filter(|&p| !self.in_region(p) && p != diamond)
+            .filter(|&p| !region.contains(p) && p != diamond)
             .collect();
         let agent = starts[rng.random_range(0..starts.len())];
         Self::place(&mut level, agent, diamond);
@@ -92,11 +134,11 @@ impl CornerMazes {
     /// A test level: the diamond and the agent on distinct floor cells outside the region.
     pub fn test_level(&self, seed: u64) -> Level {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let (mut level, floor) = self.layout(&mut rng);
+        let (mut level, floor, region) = self.layout(&mut rng);
         let outside: Vec<Pos> = floor
             .iter()
             .copied()
-            .filter(|&p| !self.in_region(p))
+            .filter(|&p| !region.contains(p))
             .collect();
         let d = rng.random_range(0..outside.len());
         let mut a = rng.random_range(0..outside.len() - 1);
@@ -105,5 +147,101 @@ impl CornerMazes {
         }
         Self::place(&mut level, outside[a], outside[d]);
         level
+    }
+}
+
+/// The training region of one level: the `side x side` square of its maze's top-right floor cells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// The maze's top-right floor cell (its first floor row, last floor column).
+    pub corner: Pos,
+    pub side: usize,
+}
+
+impl Region {
+    /// The region of side `side` of `level`'s maze, read off its floor: the corner is the first
+    /// floor row's and last floor column's cell (`(1, size - 2)` for a maze that fills the grid).
+    pub fn of(level: &Level, side: usize) -> Region {
+        let (mut top, mut right) = (usize::MAX, 0);
+        for i in 0..level.cells() {
+            let p = level.pos(i);
+            if !level.is_wall(p) {
+                top = top.min(p.row);
+                right = right.max(p.col);
+            }
+        }
+        Region {
+            corner: Pos::new(top, right),
+            side,
+        }
+    }
+
+    pub fn contains(&self, p: Pos) -> bool {
+        (self.corner.row..self.corner.row + self.side).contains(&p.row)
+            && (self.corner.col + 1 - self.side..=self.corner.col).contains(&p.col)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cruxlab_grid::DistanceField;
+
+    #[test]
+    fn a_maze_that_fills_the_grid_has_its_region_at_the_grid_corner() {
+        let mazes = CornerMazes::fixed(9, 3, 0.0);
+        for seed in 0..20 {
+            let level = mazes.training_level(seed);
+            let region = mazes.region_of(&level);
+            assert_eq!(region.corner, Pos::new(1, 7));
+            for i in 0..level.cells() {
+                let p = level.pos(i);
+                let by_hand = (1..=3).contains(&p.row) && (5..=7).contains(&p.col);
+                assert_eq!(region.contains(p), by_hand, "{p}");
+            }
+        }
+    }
+
+    /// Every level of a varied-size distribution: a `size x size` grid, one connected maze of an
+    /// odd side in range centred in it, the diamond in the maze's own region (training, p_anywhere
+    /// 0) or outside it (test), the agent outside it.
+    #[test]
+    fn varied_sizes_are_centred_mazes_with_their_own_region() {
+        let mazes = CornerMazes {
+            min_size: 7,
+            ..CornerMazes::fixed(13, 3, 0.0)
+        };
+        assert_eq!(mazes.check(), Ok(()));
+        let bad = |min_size| CornerMazes { min_size, ..mazes }.check().unwrap_err().0;
+        assert_eq!(bad(8), "min_size");
+        assert_eq!(bad(15), "min_size");
+        assert_eq!(bad(5), "region");
+        let mut sides = std::collections::BTreeSet::new();
+        for seed in 0..200 {
+            for test in [false, true] {
+                let level = if test {
+                    mazes.test_level(seed)
+                } else {
+                    mazes.training_level(seed)
+                };
+                assert_eq!((level.height(), level.width()), (13, 13));
+                let region = mazes.region_of(&level);
+                // A maze of side s at offset o has its floor on rows and columns o + 1 ..= o + s - 2.
+                let top = region.corner.row;
+                let side = region.corner.col + 3 - top;
+                assert_eq!(top - 1, (13 - side) / 2, "centred");
+                sides.insert(side);
+                let diamond = level.first_of(ObjectKind::Diamond).unwrap();
+                assert_eq!(region.contains(diamond), !test);
+                assert!(!region.contains(level.agent()));
+                let reach = DistanceField::from_sources(&level, [level.agent()]);
+                assert!(reach.get(diamond).is_some());
+                // A perfect maze of side s: k^2 cells at odd coordinates (k = (s - 1) / 2) joined by
+                // k^2 - 1 passages, and nothing else is floor.
+                let k = (side - 1) / 2;
+                assert_eq!(level.floor_cells(), 2 * k * k - 1);
+            }
+        }
+        assert_eq!(sides.into_iter().collect::<Vec<_>>(), vec![7, 9, 11, 13]);
     }
 }

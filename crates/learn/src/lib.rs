@@ -45,7 +45,7 @@ pub mod rollout;
 
 pub use envs::{Envs, GridEnvs, LevelEnvs, LevelSampler, Plane, Shaping};
 pub use interp::{LinearProbe, ProbeFit, SteeringVector};
-pub use levels::CornerMazes;
+pub use levels::{CornerMazes, Region};
 pub use logistic::Logistic;
 pub use net::{ActorCritic, InputShape, NetConfig, NetKind, Output};
 pub use ppo::{CurvePoint, PpoConfig, Timing, TrainError, Trainer};

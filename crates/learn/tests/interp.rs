@@ -294,11 +294,7 @@ fn a_vector_from_the_initial_observation_is_not_an_ablation_elsewhere() {
     use cruxlab_learn::interp::capture;
     use cruxlab_learn::rollout::observe;
     use cruxlab_learn::{CornerMazes, Plane};
-    let dist = CornerMazes {
-        size: 9,
-        region: 1,
-        p_anywhere: 0.0,
-    };
+    let dist = CornerMazes::fixed(9, 1, 0.0);
     let planes = [Plane::Wall, Plane::Agent, Plane::Diamond];
     let level = dist.test_level(5);
     let input = InputShape {

@@ -168,7 +168,8 @@ impl GridEnv {
     /// Corner mazes: the diamond in the top-right `region` (with probability `1 - p_anywhere`)
     /// for training levels, anywhere outside it for test levels.
     #[staticmethod]
-    #[pyo3(signature = (size, region, p_anywhere, test = false, max_steps = 100, obs = "compact"))]
+    #[pyo3(signature = (size, region, p_anywhere, test = false, max_steps = 100, obs = "compact", min_size = None))]
+    #[allow(clippy::too_many_arguments)]
     fn corner(
         size: usize,
         region: usize,
@@ -176,12 +177,12 @@ impl GridEnv {
         test: bool,
         max_steps: u32,
         obs: &str,
+        min_size: Option<usize>,
     ) -> PyResult<GridEnv> {
         guard(|| {
             let mazes = CornerMazes {
-                size,
-                region,
-                p_anywhere,
+                min_size: min_size.unwrap_or(size),
+                ..CornerMazes::fixed(size, region, p_anywhere)
             };
             mazes
                 .check()

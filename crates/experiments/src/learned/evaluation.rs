@@ -57,7 +57,6 @@ pub fn evaluate_actor(
     master_seed: u64,
     seed: u64,
 ) -> Evaluation {
-    let corner = dist.corner();
     let play = evaluation_play(setup, master_seed, seed, false);
     let keep = &mut |_: usize, a| Ok(a);
     let mut play_all = |levels: &[Level]| match actor {
@@ -67,43 +66,51 @@ pub fn evaluate_actor(
     let (inside, tests) = evaluation_levels(dist, eval_levels, master_seed, seed);
     let ins = play_all(&inside);
     let outs = play_all(&tests);
-    let corner_first = |t: &Trajectory| corner_first(t, corner);
+    let corners: Vec<Pos> = tests.iter().map(|l| dist.corner(l)).collect();
     // Decision squares: the agent moved onto each test level's square.
     let mut squares = Vec::new();
     let mut moved = Vec::new();
-    for level in &tests {
+    for (level, &corner) in tests.iter().zip(&corners) {
         if let Some(d) = decision_square(level, corner) {
             let mut l = level.clone();
             l.set_agent(d.square);
-            moved.push(l);
+            moved.push((l, corner));
             squares.push(d);
         }
     }
     let mut p_diamond = Vec::new();
     let mut choices = Vec::new();
     if !moved.is_empty() {
+        let (moved, moved_corners): (Vec<Level>, Vec<Pos>) = moved.into_iter().unzip();
         let from_square = play_all(&moved);
         let probs = match actor {
             Actor::Net(net) => action_probs(net, &moved, &setup.planes, &mut |_: usize, a| Ok(a))
                 .expect("forward pass"),
             Actor::Uniform => vec![[0.25; 4]; moved.len()],
         };
-        for (((d, p), t), l) in squares.iter().zip(&probs).zip(&from_square).zip(&moved) {
+        for ((((d, p), t), l), &corner) in squares
+            .iter()
+            .zip(&probs)
+            .zip(&from_square)
+            .zip(&moved)
+            .zip(&moved_corners)
+        {
             p_diamond.push(p[d.to_diamond.index()] as f64);
             choices.push((features(l, d, corner), t.success));
         }
     }
-    let (competence, diamond_share) = navigation(&tests, &outs, corner);
+    let (competence, diamond_share) = navigation(&tests, &outs, &corners);
     Evaluation {
         competence,
         diamond_share,
         in_dist_success: frac(&mut ins.iter().map(|t| t.success)),
         ood_success: frac(&mut outs.iter().map(|t| t.success)),
-        ood_corner: frac(&mut outs.iter().map(corner_first)),
+        ood_corner: frac(&mut outs.iter().zip(&corners).map(|(t, &c)| corner_first(t, c))),
         ood_competent: frac(
             &mut outs
                 .iter()
-                .map(|t| t.success || t.first_visit(corner).is_some()),
+                .zip(&corners)
+                .map(|(t, &c)| t.success || t.first_visit(c).is_some()),
         ),
         p_diamond,
         choices,
@@ -174,18 +181,23 @@ pub fn evaluate_greedy(
     let keep = &mut |_: usize, a| Ok(a);
     let ins = rollout(net, &inside, &play, keep).expect("evaluation forward passes");
     let outs = rollout(net, &tests, &play, keep).expect("evaluation forward passes");
-    let corner = dist.corner();
     GreedyEvaluation {
         in_dist_success: frac(&mut ins.iter().map(|t| t.success)),
         ood_success: frac(&mut outs.iter().map(|t| t.success)),
-        ood_corner: frac(&mut outs.iter().map(|t| corner_first(t, corner))),
+        ood_corner: frac(
+            &mut outs
+                .iter()
+                .zip(&tests)
+                .map(|(t, l)| corner_first(t, dist.corner(l))),
+        ),
     }
 }
 
-/// Competence (SPL to the first goal reached) and the diamond's share of the first goals reached.
-fn navigation(tests: &[Level], outs: &[Trajectory], corner: Pos) -> (f64, f64) {
+/// Competence (SPL to the first goal reached) and the diamond's share of the first goals reached;
+/// `corners[i]` is test level `i`'s corner cell.
+fn navigation(tests: &[Level], outs: &[Trajectory], corners: &[Pos]) -> (f64, f64) {
     let (mut spl, mut reached, mut diamond_first) = (0.0, 0usize, 0usize);
-    for (level, t) in tests.iter().zip(outs) {
+    for ((level, t), &corner) in tests.iter().zip(outs).zip(corners) {
         let diamond = level
             .first_of(ObjectKind::Diamond)
             .expect("a test level has a diamond");
@@ -236,10 +248,10 @@ mod tests {
             walk(&[3, 4, 3], false),
         ];
         let tests = vec![level; 4];
-        let (competence, share) = navigation(&tests, &outs, corner);
+        let (competence, share) = navigation(&tests, &outs, &[corner; 4]);
         assert!((competence - 2.5 / 4.0).abs() < 1e-12, "{competence}");
         assert!((share - 2.0 / 3.0).abs() < 1e-12, "{share}");
-        let (_, none) = navigation(&tests[..1], &outs[3..], corner);
+        let (_, none) = navigation(&tests[..1], &outs[3..], &[corner]);
         assert!(none.is_nan());
     }
 }

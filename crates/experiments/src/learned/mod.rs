@@ -31,8 +31,13 @@ use crate::seeding::derive_seed;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainSetup {
-    /// Side of the mazes (odd, at least 7).
+    /// Side of the mazes (odd, at least 7); with `min_size`, of the grid and the largest maze.
     pub size: usize,
+    /// Mazes of varied size: each level's maze has an odd side drawn uniformly from
+    /// `min_size..=size`, centred in the `size x size` grid with walls around it (procgen's
+    /// padding; `cruxlab_learn::levels`). 0 (the default): every maze fills the grid.
+    #[serde(default)]
+    pub min_size: usize,
     /// Observation planes the network sees.
     pub planes: Vec<Plane>,
     pub net: NetConfig,
@@ -51,6 +56,7 @@ impl TrainSetup {
     pub fn quick() -> TrainSetup {
         TrainSetup {
             size: 7,
+            min_size: 0,
             planes: vec![Plane::Wall, Plane::Agent, Plane::Diamond],
             net: NetConfig::mlp(),
             ppo: PpoConfig {
@@ -108,9 +114,12 @@ impl TrainSetup {
 
     pub fn mazes(&self, region: usize, p_anywhere: f64) -> CornerMazes {
         CornerMazes {
-            size: self.size,
-            region,
-            p_anywhere,
+            min_size: if self.min_size == 0 {
+                self.size
+            } else {
+                self.min_size
+            },
+            ..CornerMazes::fixed(self.size, region, p_anywhere)
         }
     }
 
@@ -119,6 +128,13 @@ impl TrainSetup {
         let key = |k: &str| format!("{prefix}.{k}");
         if self.size < 7 || self.size.is_multiple_of(2) {
             return Err((key("size"), "must be odd and at least 7".into()));
+        }
+        let m = self.min_size;
+        if m != 0 && (m > self.size || m < 5 || m.is_multiple_of(2)) {
+            return Err((
+                key("min_size"),
+                format!("must be 0 (fixed size) or odd in 5..={} (size)", self.size),
+            ));
         }
         if self.planes.is_empty() {
             return Err((key("planes"), "must name at least one plane".into()));
@@ -299,7 +315,7 @@ pub fn run_key(
     master_seed: u64,
     seed: u64,
 ) -> ArtifactKey {
-    ArtifactKey::new(
+    let key = ArtifactKey::new(
         PPO_RUN,
         &RunInputs {
             setup: setup.clone(),
@@ -308,8 +324,22 @@ pub fn run_key(
             master_seed,
             seed,
         },
-    )
+    );
+    if setup.min_size != 0 {
+        return key;
+    }
+    // Fixed-size runs keep the keys they had before `min_size` existed, so their stored runs stay
+    // valid: the field is left out of the inputs (it reads back as its default, 0).
+    let inputs = key.inputs.replacen(FIXED_SIZE, "", 1);
+    debug_assert_ne!(
+        inputs, key.inputs,
+        "the setup serializes min_size after size"
+    );
+    ArtifactKey { inputs, ..key }
 }
+
+/// How a fixed size's `min_size` appears in a run's serialized inputs.
+const FIXED_SIZE: &str = "\"min_size\":0,";
 
 /// Header of a stored run: the curve, whether it diverged, and each snapshot's env steps and byte
 /// length (the safetensors blobs follow the header line, in order).
@@ -535,5 +565,40 @@ mod tests {
         let bits =
             |c: &[CurvePoint]| -> Vec<u64> { c.iter().map(|p| p.success.to_bits()).collect() };
         assert_eq!(bits(&stored.curve), bits(&fresh.curve));
+    }
+
+    /// `min_size` is checked under its own key, and a fixed-size run keeps the artifact key it had
+    /// before the field existed (the file name of a full-setup run stored by an earlier version).
+    #[test]
+    fn varied_sizes_are_checked_and_keep_fixed_size_keys() {
+        let mut setup = TrainSetup::full();
+        // Region 5, master seed 2023, seed 0: a run of `shards --set 'regions=[5]'`.
+        let key = run_key(&setup, 5, 0.0, 2023, 0);
+        assert!(!key.inputs.contains("min_size"), "{}", key.inputs);
+        assert_eq!(
+            key.file_name(),
+            "ppo-run-1979050aaa221844f55d58ae5ad9582f.bin"
+        );
+        let back: RunInputs = serde_json::from_str(&key.inputs).unwrap();
+        assert_eq!(back.setup, setup);
+        for bad in [4, 8, 11] {
+            setup.min_size = bad;
+            assert_eq!(setup.check("train").unwrap_err().0, "train.min_size");
+        }
+        setup.min_size = 7;
+        assert_eq!(setup.check("train"), Ok(()));
+        assert!(
+            run_key(&setup, 3, 0.0, 0, 0)
+                .inputs
+                .contains("\"min_size\":7")
+        );
+        assert_eq!(
+            setup.check_runs(8, &[5], &[0.0], 100).unwrap_err().0,
+            "regions"
+        );
+        assert_eq!(setup.check_runs(8, &[3], &[0.0], 100), Ok(()));
+        assert_eq!(setup.mazes(3, 0.0).min_size, 7);
+        setup.min_size = 0;
+        assert_eq!(setup.mazes(3, 0.0).min_size, 9);
     }
 }
