@@ -8,7 +8,7 @@
 # CRUXLAB_VENV: the virtual environment (default .venv, created if missing).
 # CRUXLAB_SB3_NEED_GB: the free disk (GB) below which PyTorch is not installed (default 10).
 # CRUXLAB_NO_RAY=1: skip installing Ray; CRUXLAB_NO_SB3=1: skip installing Stable-Baselines3
-#   (it pulls PyTorch, about 5 GB with the CUDA runtime wheels). Their tests are then skipped;
+#   (it pulls PyTorch, about 6 GB installed with the CUDA runtime wheels). Their tests are then skipped;
 #   otherwise no test may be skipped (CRUXLAB_NO_SKIPS=1, see python/tests/conftest.py).
 # CARGO_TARGET_DIR: defaults to the workspace's target/, so the build reuses `cargo test`'s.
 set -euo pipefail
@@ -30,9 +30,16 @@ fi
 # are then reported as skipped) rather than fail half-way through an install.
 sb3_need_gb=${CRUXLAB_SB3_NEED_GB:-10}
 if [ "${CRUXLAB_NO_SB3:-0}" != 1 ] && ! "$venv/bin/python" -c 'import stable_baselines3' 2>/dev/null; then
-    free_gb=$(df -Pk "$venv" | awk 'NR == 2 { print int($4 / 1048576) }')
+    # pip unpacks under TMPDIR and installs into the venv: the smaller of the two disks counts.
+    free_gb=$(df -Pk "$venv" "${TMPDIR:-/tmp}" 2>/dev/null |
+        awk 'NR > 1 { g = int($4 / 1048576); if (m == "" || g < m) m = g } END { print m }') || true
+    if ! [[ "$free_gb" =~ ^[0-9]+$ && "$sb3_need_gb" =~ ^[0-9]+$ ]]; then
+        echo "python-test.sh: cannot tell the free disk ('$free_gb') or CRUXLAB_SB3_NEED_GB" \
+            "('$sb3_need_gb') is not a whole number of GB" >&2
+        exit 2
+    fi
     if [ "$free_gb" -lt "$sb3_need_gb" ]; then
-        echo "python-test.sh: only $free_gb GB free on the disk of $venv; Stable-Baselines3 and" \
+        echo "python-test.sh: only $free_gb GB free on the disks of $venv and the temporary folder; Stable-Baselines3 and" \
             "PyTorch need about $sb3_need_gb GB, so they are not installed and their tests are" \
             "skipped (CRUXLAB_NO_SB3=1 says the same without this message)" >&2
         CRUXLAB_NO_SB3=1

@@ -64,6 +64,7 @@ def runs(folder: str | PathLike[str]) -> pd.DataFrame:
             rows.append({
                 "path": str(blob),
                 "size": setup["size"],
+                "min_size": setup.get("min_size", 0),
                 "planes": tuple(setup["planes"]),
                 "net": json.dumps(setup["net"], sort_keys=True),
                 "region": inputs["region"],
@@ -72,7 +73,7 @@ def runs(folder: str | PathLike[str]) -> pd.DataFrame:
                 "seed": inputs["seed"],
                 "total_steps": setup["ppo"]["total_steps"],
             })
-    columns = ["path", "size", "planes", "net", "region", "p_anywhere", "master_seed", "seed",
+    columns = ["path", "size", "min_size", "planes", "net", "region", "p_anywhere", "master_seed", "seed",
                "total_steps"]
     df = pd.DataFrame(rows, columns=columns)
     return df.sort_values(columns[1:] + ["path"], ignore_index=True)

@@ -179,5 +179,8 @@ def test_corner_mazes_of_varied_size_are_padded_with_walls():
         assert (obs[:pad + 1] == 1).all() and (obs[:, :pad + 1] == 1).all()
         sides.add(side)
     assert sides == {7, 9, 11, 13}
+    # 0, as in the configs' train.min_size, means every maze fills the grid.
+    obs, _ = gymnasium.make("cruxlab/CornerMaze-v0", size=13, min_size=0, region=3).reset(seed=1)
+    assert (obs[1, 1:12] != 1).any()
     with pytest.raises(Exception, match="min_size"):
         gymnasium.make("cruxlab/CornerMaze-v0", size=13, min_size=8, region=3)

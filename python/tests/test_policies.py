@@ -39,6 +39,7 @@ def test_runs_lists_the_stored_run(stored):
     assert len(table) == 2 and list(table.seed) == [0, 1]
     row = table.iloc[0]
     assert (row["size"], row["region"], row["p_anywhere"], row["seed"]) == (7, 1, 0.0, 0)
+    assert row["min_size"] == 0
     assert row["planes"] == ("wall", "agent", "diamond")
     assert row["total_steps"] == 2048
 

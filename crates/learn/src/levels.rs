@@ -45,10 +45,10 @@ impl CornerMazes {
                 format!("must lie in 1..={} for size {}", self.size - 3, self.size),
             ));
         }
-        if self.min_size > self.size || self.min_size.is_multiple_of(2) {
+        if self.min_size > self.size || self.min_size < 5 || self.min_size.is_multiple_of(2) {
             return Err((
                 "min_size",
-                format!("must be odd and at most size ({})", self.size),
+                format!("must be odd and lie in 5..={} (size)", self.size),
             ));
         }
         if self.region + 3 > self.min_size {
@@ -161,6 +161,7 @@ pub struct Region {
 impl Region {
     /// The region of side `side` of `level`'s maze, read off its floor: the corner is the first
     /// floor row's and last floor column's cell (`(1, size - 2)` for a maze that fills the grid).
+    /// A level without floor has an empty region.
     pub fn of(level: &Level, side: usize) -> Region {
         let (mut top, mut right) = (usize::MAX, 0);
         for i in 0..level.cells() {
@@ -170,15 +171,23 @@ impl Region {
                 right = right.max(p.col);
             }
         }
+        if top == usize::MAX {
+            return Region {
+                corner: Pos::new(0, 0),
+                side: 0,
+            };
+        }
         Region {
             corner: Pos::new(top, right),
             side,
         }
     }
 
+    /// Whether `p` lies in the region (which is clipped at the grid's left and bottom edges).
     pub fn contains(&self, p: Pos) -> bool {
-        (self.corner.row..self.corner.row + self.side).contains(&p.row)
-            && (self.corner.col + 1 - self.side..=self.corner.col).contains(&p.col)
+        (self.corner.row..self.corner.row.saturating_add(self.side)).contains(&p.row)
+            && p.col <= self.corner.col
+            && p.col + self.side > self.corner.col
     }
 }
 
@@ -216,6 +225,7 @@ mod tests {
         assert_eq!(bad(8), "min_size");
         assert_eq!(bad(15), "min_size");
         assert_eq!(bad(5), "region");
+        assert_eq!(bad(3), "min_size");
         let mut sides = std::collections::BTreeSet::new();
         for seed in 0..200 {
             for test in [false, true] {

@@ -181,7 +181,8 @@ impl GridEnv {
     ) -> PyResult<GridEnv> {
         guard(|| {
             let mazes = CornerMazes {
-                min_size: min_size.unwrap_or(size),
+                // None or 0: every maze fills the grid, as `train.min_size = 0` in the configs.
+                min_size: min_size.filter(|&m| m != 0).unwrap_or(size),
                 ..CornerMazes::fixed(size, region, p_anywhere)
             };
             mazes

@@ -315,6 +315,11 @@ pub fn run_key(
     master_seed: u64,
     seed: u64,
 ) -> ArtifactKey {
+    // `min_size == size` draws the same levels as 0 (every maze fills the grid): one run, one key.
+    let mut setup = setup.clone();
+    if setup.min_size == setup.size {
+        setup.min_size = 0;
+    }
     let key = ArtifactKey::new(
         PPO_RUN,
         &RunInputs {
@@ -598,6 +603,12 @@ mod tests {
         );
         assert_eq!(setup.check_runs(8, &[3], &[0.0], 100), Ok(()));
         assert_eq!(setup.mazes(3, 0.0).min_size, 7);
+        setup.min_size = 9;
+        assert_eq!(
+            run_key(&setup, 5, 0.0, 2023, 0),
+            key,
+            "min_size = size is fixed size"
+        );
         setup.min_size = 0;
         assert_eq!(setup.mazes(3, 0.0).min_size, 9);
     }
