@@ -34,6 +34,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod checkpoint;
+mod conv;
 pub mod envs;
 pub mod interp;
 pub mod levels;

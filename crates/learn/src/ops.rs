@@ -7,11 +7,11 @@
 //!   keeps rayon (and its work stealing) out of training altogether.
 //! - [`affine_relu`]: `relu(x W + b)`, one node in the graph instead of three.
 //! - [`conv3x3_relu`]: a 3x3, stride-1, zero-padded convolution over a channels-last batch, then
-//!   bias and ReLU, as one node: the patch matrix (im2col, `[B*H*W, 9*C]`) is built in a reused
-//!   per-thread buffer, multiplied by the weights, and rebuilt in the backward pass instead of
-//!   being kept, so the largest intermediate never becomes a graph tensor (candle's backward pass
-//!   would zero-fill and add a gradient buffer of its size for every minibatch).
-//! - [`im2col3x3`]: the patch matrix itself, as a differentiable op (its gradient is col2im).
+//!   bias and ReLU, as one node, computed directly (`crate::conv`: no patch matrix); its backward
+//!   pass gives the input gradient as a convolution with the flipped weights and the weight
+//!   gradient as one sweep over the batch.
+//! - [`im2col3x3`]: the patch matrix (im2col), as a differentiable op (its gradient is col2im): the
+//!   lowering the convolution used before the direct kernels, kept as their reference in tests.
 //!
 //! Why it matters: candle gives every op a fresh buffer and accumulates every gradient into a
 //! zero-filled one; for these small networks that traffic, not arithmetic, dominated the update
@@ -20,11 +20,18 @@
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::conv;
 use candle_core::{
     CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor, bail,
 };
 
 static GEMM_THREADS: AtomicUsize = AtomicUsize::new(1);
+
+/// Names the code that computes the convolutions and their gradients. A different kernel sums in
+/// another order, so the same seed trains other weights: experiments put this name in the keys of
+/// stored CNN training runs, and it must change whenever the order of any sum in `crate::conv`
+/// does. (`im2col-gemm` was the lowering before the direct kernels.)
+pub const CONVOLUTION: &str = "direct-3x3";
 
 /// Threads each matrix product may use (default 1). This changes speed only: `gemm` splits the
 /// output into blocks and sums every dot product in the same order whatever the thread count
@@ -44,8 +51,9 @@ pub fn gemm_threads() -> usize {
 }
 
 thread_local! {
-    /// The patch matrix of the convolution being computed on this thread, reused across calls.
-    static PATCHES: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    /// The zero-bordered input of the convolution being computed on this thread, reused across
+    /// calls.
+    static PADDED: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
 fn f32_slice<'a>(s: &'a CpuStorage, what: &str) -> Result<&'a [f32]> {
@@ -124,8 +132,8 @@ impl<'a> Operand<'a> {
     }
 }
 
-/// `a b` into `out` (cleared first), each value written once by `gemm`, never zero-filled first.
-fn product_into(a: Operand, b: Operand, out: &mut Vec<f32>) -> Result<()> {
+/// `a b`, each value written once by `gemm`, never zero-filled first.
+fn product(a: Operand, b: Operand) -> Result<Vec<f32>> {
     if a.cols != b.rows {
         bail!(
             "matmul: [{}, {}] and [{}, {}] do not chain",
@@ -139,12 +147,10 @@ fn product_into(a: Operand, b: Operand, out: &mut Vec<f32>) -> Result<()> {
         bail!("matmul: an operand's strides reach past its storage");
     }
     let (m, k, n) = (a.rows, a.cols, b.cols);
-    out.clear();
     if m == 0 || n == 0 || k == 0 {
-        out.resize(m * n, 0.0);
-        return Ok(());
+        return Ok(vec![0.0; m * n]);
     }
-    out.reserve(m * n);
+    let mut out = Vec::with_capacity(m * n);
     let threads = gemm_threads();
     let parallelism = if threads > 1 {
         gemm::Parallelism::Rayon(threads)
@@ -178,13 +184,18 @@ fn product_into(a: Operand, b: Operand, out: &mut Vec<f32>) -> Result<()> {
         );
         out.set_len(m * n);
     }
-    Ok(())
+    Ok(out)
 }
 
-fn product(a: Operand, b: Operand) -> Result<Vec<f32>> {
-    let mut out = Vec::new();
-    product_into(a, b, &mut out)?;
-    Ok(out)
+/// A matrix operand's values, row-major and contiguous.
+fn dense_weights(w: Operand) -> Vec<f32> {
+    let mut out = Vec::with_capacity(w.rows * w.cols);
+    for r in 0..w.rows {
+        for c in 0..w.cols {
+            out.push(w.data[r * w.rs + c * w.cs]);
+        }
+    }
+    out
 }
 
 /// Add the bias to every row and rectify, in place. `y < 0` is false for NaN, so a non-finite
@@ -419,6 +430,14 @@ impl Patches {
         self.h * self.w * self.c
     }
 
+    fn geometry(&self) -> conv::Geometry {
+        conv::Geometry {
+            h: self.h,
+            w: self.w,
+            c: self.c,
+        }
+    }
+
     /// Values in one image's patch matrix (`H*W` rows of `9*C`).
     fn patch(&self) -> usize {
         self.image() * 9
@@ -526,12 +545,14 @@ impl CustomOp3 for Conv3x3Relu {
             );
         }
         let batch = l1.dims()[0];
-        let mut out = PATCHES.with(|buf| {
+        let wd = dense_weights(w);
+        let g = p.geometry();
+        let mut out = vec![0.0f32; batch * p.h * p.w * w.cols];
+        PADDED.with(|buf| {
             let mut buf = buf.borrow_mut();
-            p.patches_into(x, &mut buf);
-            product(Operand::dense(&buf, batch * p.h * p.w, 9 * p.c), w)
-        })?;
-        bias_relu(&mut out, b);
+            g.pad_into(x, &mut buf);
+            conv::forward(g, &buf, &wd, w.cols, Some(b), true, &mut out);
+        });
         Ok((CpuStorage::F32(out), Shape::from((batch, p.h, p.w, w.cols))))
     }
 
@@ -553,7 +574,8 @@ impl CustomOp3 for Conv3x3Relu {
     }
 }
 
-/// The input gradient of a convolution: col2im of `g w^T`, for `g: [B, H, W, O]`, `w: [9*C, O]`.
+/// The input gradient of a convolution, for `g: [B, H, W, O]`, `w: [9*C, O]`: `g` convolved with
+/// the flipped, transposed weights ([`conv::flipped`]).
 struct ConvInputGrad;
 
 impl CustomOp2 for ConvInputGrad {
@@ -571,19 +593,34 @@ impl CustomOp2 for ConvInputGrad {
         let dims = l1.dims();
         let w = Operand::from_layout(s2, l2, "convolution gradient")?;
         let p = Patches::of(&[dims[0], dims[1], dims[2], w.rows / 9])?;
-        let g = Operand::from_layout(s1, l1, "convolution gradient")?;
-        let g = Operand::dense(g.data, dims[0] * p.h * p.w, w.cols);
-        let out = PATCHES.with(|buf| -> Result<Vec<f32>> {
+        let n = dims[0] * p.h * p.w * w.cols;
+        let g = contiguous(s1, l1, "convolution gradient")?;
+        if g.len() != n {
+            bail!(
+                "convolution gradient: {} values for {dims:?} x {} channels",
+                g.len(),
+                w.cols
+            );
+        }
+        // The input gradient is the output gradient convolved with the flipped, transposed weights.
+        let wf = conv::flipped(&dense_weights(w), p.c, w.cols);
+        let go = conv::Geometry {
+            h: p.h,
+            w: p.w,
+            c: w.cols,
+        };
+        let mut out = vec![0.0f32; dims[0] * p.image()];
+        PADDED.with(|buf| {
             let mut buf = buf.borrow_mut();
-            product_into(g, w.t(), &mut buf)?;
-            Ok(p.sum_patches(&buf))
-        })?;
+            go.pad_into(g, &mut buf);
+            conv::forward(go, &buf, &wf, p.c, None, false, &mut out);
+        });
         Ok((CpuStorage::F32(out), Shape::from((dims[0], p.h, p.w, p.c))))
     }
 }
 
-/// The weight gradient of a convolution: `patches(x)^T g`, for `x: [B, H, W, C]`,
-/// `g: [B, H, W, O]`, rebuilding the patch matrix instead of keeping it from the forward pass.
+/// The weight gradient of a convolution, `[9*C, O]`, for `x: [B, H, W, C]`, `g: [B, H, W, O]`
+/// ([`conv::weight_grad`]).
 struct ConvWeightGrad;
 
 impl CustomOp2 for ConvWeightGrad {
@@ -603,14 +640,16 @@ impl CustomOp2 for ConvWeightGrad {
         let g = contiguous(s2, l2, "convolution gradient")?;
         let rows = l1.dims()[0] * p.h * p.w;
         let o = g.len() / rows.max(1);
-        let out = PATCHES.with(|buf| {
+        if rows * o != g.len() {
+            bail!("convolution gradient: {} values for {rows} pixels", g.len());
+        }
+        let geo = p.geometry();
+        let mut out = vec![0.0f32; 9 * p.c * o];
+        PADDED.with(|buf| {
             let mut buf = buf.borrow_mut();
-            p.patches_into(x, &mut buf);
-            product(
-                Operand::dense(&buf, rows, 9 * p.c).t(),
-                Operand::dense(g, rows, o),
-            )
-        })?;
+            geo.pad_into(x, &mut buf);
+            conv::weight_grad(geo, &buf, g, o, &mut out);
+        });
         Ok((CpuStorage::F32(out), Shape::from((9 * p.c, o))))
     }
 }

@@ -20,8 +20,8 @@ use cruxlab_core::{ArtifactKey, Artifacts};
 
 use cruxlab_grid::{Action, DistanceField, EnvConfig, Level, ObjectKind, Pos};
 use cruxlab_learn::{
-    ActorCritic, CornerMazes, CurvePoint, Envs, LevelEnvs, NetConfig, Plane, PpoConfig, Shaping,
-    Trainer,
+    ActorCritic, CornerMazes, CurvePoint, Envs, LevelEnvs, NetConfig, NetKind, Plane, PpoConfig,
+    Shaping, Trainer,
 };
 use serde::{Deserialize, Serialize};
 
@@ -301,6 +301,11 @@ struct RunInputs {
     p_anywhere: f64,
     master_seed: u64,
     seed: u64,
+    /// For a CNN, the convolution code that trains it ([`cruxlab_learn::ops::CONVOLUTION`]): a
+    /// new kernel sums in another order and trains other weights, so it names other runs. Absent
+    /// for an MLP, whose keys are as they always were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    convolution: Option<String>,
 }
 
 /// The kind of the training-run artifact.
@@ -328,6 +333,8 @@ pub fn run_key(
             p_anywhere,
             master_seed,
             seed,
+            convolution: (setup.net.kind == NetKind::Cnn)
+                .then(|| cruxlab_learn::ops::CONVOLUTION.to_owned()),
         },
     );
     if setup.min_size != 0 {
@@ -361,6 +368,11 @@ pub fn build_run(key: &ArtifactKey) -> Vec<u8> {
     assert_eq!(key.kind, PPO_RUN, "not a training-run key");
     let inputs: RunInputs =
         serde_json::from_str(&key.inputs).expect("a run key holds the run's inputs");
+    assert_eq!(
+        inputs.convolution.as_deref(),
+        (inputs.setup.net.kind == NetKind::Cnn).then_some(cruxlab_learn::ops::CONVOLUTION),
+        "a run key for another convolution kernel"
+    );
     let run = train(
         &inputs.setup,
         inputs.region,
@@ -572,18 +584,33 @@ mod tests {
         assert_eq!(bits(&stored.curve), bits(&fresh.curve));
     }
 
-    /// `min_size` is checked under its own key, and a fixed-size run keeps the artifact key it had
-    /// before the field existed (the file name of a full-setup run stored by an earlier version).
+    /// An MLP's run keeps the artifact key it had before `min_size` and the convolution tag
+    /// existed (the file name of a quick run stored by earlier versions); a CNN's names its kernel.
+    #[test]
+    fn mlp_keys_are_stable_and_cnn_keys_name_the_kernel() {
+        // Region 3, master seed 2023, seed 0: a run of `shards --quick`.
+        let key = run_key(&TrainSetup::quick(), 3, 0.0, 2023, 0);
+        assert!(!key.inputs.contains("min_size") && !key.inputs.contains("convolution"));
+        assert_eq!(
+            key.file_name(),
+            "ppo-run-d53372c1f6a497bc212d2066a09f8dc7.bin"
+        );
+        let cnn = run_key(&TrainSetup::full(), 3, 0.0, 2023, 0);
+        let tag = format!("\"convolution\":\"{}\"", cruxlab_learn::ops::CONVOLUTION);
+        assert!(cnn.inputs.contains(&tag), "{}", cnn.inputs);
+        let back: RunInputs = serde_json::from_str(&cnn.inputs).unwrap();
+        assert_eq!(
+            back.convolution.as_deref(),
+            Some(cruxlab_learn::ops::CONVOLUTION)
+        );
+    }
+
+    /// `min_size` is checked under its own key, and a fixed-size run leaves it out of its key.
     #[test]
     fn varied_sizes_are_checked_and_keep_fixed_size_keys() {
         let mut setup = TrainSetup::full();
-        // Region 5, master seed 2023, seed 0: a run of `shards --set 'regions=[5]'`.
         let key = run_key(&setup, 5, 0.0, 2023, 0);
         assert!(!key.inputs.contains("min_size"), "{}", key.inputs);
-        assert_eq!(
-            key.file_name(),
-            "ppo-run-1979050aaa221844f55d58ae5ad9582f.bin"
-        );
         let back: RunInputs = serde_json::from_str(&key.inputs).unwrap();
         assert_eq!(back.setup, setup);
         for bad in [4, 8, 11] {
