@@ -93,6 +93,14 @@ pub trait Experiment: Send + Sync {
         false
     }
 
+    /// Names the code behind the numbers where `config` alone does not fix them: a kernel whose
+    /// order of summation trains other weights from the same seed, say. It is folded into the hash
+    /// stored with every unit, so a run folder measured by other code is refused on resume instead
+    /// of mixed with this code's units. Empty (the default) leaves the hash the config's alone.
+    fn code_version(&self, _config: &Self::Config) -> String {
+        String::new()
+    }
+
     /// What a user must hear before trusting a run of `config`: reference data that is not on this
     /// machine, so the claims that need it are left out. The command line prints each on stderr
     /// before the run starts, and results.json and the report carry them.

@@ -690,6 +690,7 @@ impl<'a, E: Experiment> Sweep<'a, E> {
         };
         let metrics = e.metrics(&config);
         let claims = e.claims(&config);
+        let config_hash = store::config_hash(resolved, &e.code_version(&config));
         check_declarations(
             e.id(),
             &metrics,
@@ -705,7 +706,7 @@ impl<'a, E: Experiment> Sweep<'a, E> {
             seeds,
             metrics,
             claims,
-            config_hash: store::config_hash(resolved),
+            config_hash,
         })
     }
 
@@ -804,7 +805,7 @@ impl<'a, E: Experiment> Sweep<'a, E> {
         }
         if record.config != self.config_hash {
             return bad(format!(
-                "was measured under another config (hash '{}', this run's is '{}'); move it away or use another --out",
+                "was measured under another config or code version (hash '{}', this run's is '{}'); move it away or use another --out",
                 record.config, self.config_hash
             ));
         }

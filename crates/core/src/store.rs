@@ -89,10 +89,17 @@ pub(crate) struct UnitRecord {
     pub config: String,
 }
 
-/// A short content hash of a resolved config's TOML.
-pub(crate) fn config_hash(config: &ResolvedConfig) -> String {
+/// A short content hash of a resolved config's TOML and, when not empty, the experiment's code
+/// version ([`crate::Experiment::code_version`]).
+pub(crate) fn config_hash(config: &ResolvedConfig, code_version: &str) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(config.toml.as_bytes());
+    let mut hash = Sha256::new();
+    hash.update(config.toml.as_bytes());
+    if !code_version.is_empty() {
+        hash.update([0]);
+        hash.update(code_version.as_bytes());
+    }
+    let digest = hash.finalize();
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 

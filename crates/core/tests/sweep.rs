@@ -29,6 +29,8 @@ struct Bias {
 #[derive(Default)]
 struct Coin {
     calls: Arc<AtomicUsize>,
+    /// Its [`Experiment::code_version`].
+    version: String,
 }
 
 impl Experiment for Coin {
@@ -109,6 +111,9 @@ impl Experiment for Coin {
             .plot("heads.svg"),
         ]
     }
+    fn code_version(&self, _: &CoinConfig) -> String {
+        self.version.clone()
+    }
     fn plots(&self, _: &CoinConfig) -> Vec<PlotSpec> {
         vec![PlotSpec {
             file: "heads.svg".into(),
@@ -129,6 +134,7 @@ fn coin() -> (Box<dyn DynExperiment>, Arc<AtomicUsize>) {
     (
         erase(Coin {
             calls: calls.clone(),
+            ..Coin::default()
         }),
         calls,
     )
@@ -570,6 +576,49 @@ fn different_config_in_existing_folder_is_refused() {
     );
     assert!(is_user_error(&anyhow::Error::from(err)));
     assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+/// Units measured by another version of the code (same config) are never taken into a run: the
+/// folder's stored units are refused, not mixed with this code's.
+#[test]
+fn units_of_another_code_version_are_not_mixed_in() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let versioned = |v: &str| {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let e = erase(Coin {
+            calls: calls.clone(),
+            version: v.into(),
+        });
+        (e, calls)
+    };
+    let (old, _) = versioned("kernel=1");
+    let config = old.resolve(&quick()).unwrap();
+    old.run(
+        &config,
+        &RunOptions {
+            stop_after: Some(2),
+            ..opts(&dir)
+        },
+    )
+    .unwrap();
+    let (new, calls) = versioned("kernel=2");
+    let err = new.run(&config, &opts(&dir)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("was measured under another config or code version"),
+        "{err}"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 0, "nothing measured");
+    // The same code resumes it.
+    complete(old.run(&config, &opts(&dir)).unwrap());
+    // An empty version hashes as the config alone: folders of experiments without one stay valid.
+    let (plain, calls) = coin();
+    complete(plain.run(&config, &opts(&tmp.path().join("plain"))).unwrap());
+    let (empty, empty_calls) = versioned("");
+    complete(empty.run(&config, &opts(&tmp.path().join("plain"))).unwrap());
+    assert_eq!(calls.load(Ordering::SeqCst), 18);
+    assert_eq!(empty_calls.load(Ordering::SeqCst), 0, "every stored unit taken");
 }
 
 /// A second experiment, to check folders are not shared between experiments.

@@ -348,6 +348,10 @@ squares, 83% predicted by a 4-feature regression)."
         true
     }
 
+    fn code_version(&self, config: &Self::Config) -> String {
+        config.train.code_version()
+    }
+
     fn metrics(&self, _config: &Config) -> Vec<String> {
         let mut out: Vec<String> = EVAL_METRICS
             .iter()

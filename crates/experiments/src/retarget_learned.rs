@@ -1088,6 +1088,10 @@ by clamping one channel."
         true
     }
 
+    fn code_version(&self, config: &Self::Config) -> String {
+        config.train.code_version()
+    }
+
     fn metrics(&self, _config: &Config) -> Vec<String> {
         REACH
             .iter()

@@ -401,6 +401,10 @@ al. 2022; Turner et al. 2023 and the shard-theory posts (contextual decision inf
         true
     }
 
+    fn code_version(&self, config: &Self::Config) -> String {
+        config.train.code_version()
+    }
+
     fn metrics(&self, config: &Config) -> Vec<String> {
         config.metric_names()
     }

@@ -52,6 +52,20 @@ pub struct TrainSetup {
 }
 
 impl TrainSetup {
+    /// The convolution code that trains this setup's network ([`cruxlab_learn::ops::CONVOLUTION`]),
+    /// `None` for an MLP.
+    pub fn convolution(&self) -> Option<&'static str> {
+        (self.net.kind == NetKind::Cnn).then_some(cruxlab_learn::ops::CONVOLUTION)
+    }
+
+    /// What the learned experiments report as their code version
+    /// ([`cruxlab_core::Experiment::code_version`]): the convolution kernel for a CNN, nothing for
+    /// an MLP (whose run folders stay valid across kernels).
+    pub fn code_version(&self) -> String {
+        self.convolution()
+            .map_or(String::new(), |c| format!("convolution={c}"))
+    }
+
     /// The quick setup: 7x7 mazes, an MLP, 600k steps (about 10 to 25 s on one core, by load).
     pub fn quick() -> TrainSetup {
         TrainSetup {
@@ -333,8 +347,7 @@ pub fn run_key(
             p_anywhere,
             master_seed,
             seed,
-            convolution: (setup.net.kind == NetKind::Cnn)
-                .then(|| cruxlab_learn::ops::CONVOLUTION.to_owned()),
+            convolution: setup.convolution().map(str::to_owned),
         },
     );
     if setup.min_size != 0 {
@@ -370,7 +383,7 @@ pub fn build_run(key: &ArtifactKey) -> Vec<u8> {
         serde_json::from_str(&key.inputs).expect("a run key holds the run's inputs");
     assert_eq!(
         inputs.convolution.as_deref(),
-        (inputs.setup.net.kind == NetKind::Cnn).then_some(cruxlab_learn::ops::CONVOLUTION),
+        inputs.setup.convolution(),
         "a run key for another convolution kernel"
     );
     let run = train(
