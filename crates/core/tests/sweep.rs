@@ -614,11 +614,23 @@ fn units_of_another_code_version_are_not_mixed_in() {
     complete(old.run(&config, &opts(&dir)).unwrap());
     // An empty version hashes as the config alone: folders of experiments without one stay valid.
     let (plain, calls) = coin();
-    complete(plain.run(&config, &opts(&tmp.path().join("plain"))).unwrap());
+    complete(
+        plain
+            .run(&config, &opts(&tmp.path().join("plain")))
+            .unwrap(),
+    );
     let (empty, empty_calls) = versioned("");
-    complete(empty.run(&config, &opts(&tmp.path().join("plain"))).unwrap());
+    complete(
+        empty
+            .run(&config, &opts(&tmp.path().join("plain")))
+            .unwrap(),
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 18);
-    assert_eq!(empty_calls.load(Ordering::SeqCst), 0, "every stored unit taken");
+    assert_eq!(
+        empty_calls.load(Ordering::SeqCst),
+        0,
+        "every stored unit taken"
+    );
 }
 
 /// A second experiment, to check folders are not shared between experiments.

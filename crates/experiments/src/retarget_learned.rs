@@ -874,8 +874,9 @@ by clamping one channel."
             return err("seeds", "needs at least 2 seeds for a confidence interval");
         }
         config.train.check("train")?;
-        if let Err((_, m)) = config.train.mazes(config.region, config.p_anywhere).check() {
-            return err("region", &m);
+        // `train.check` has vetted the sizes, so what is left to fail is this config's own keys.
+        if let Err((key, m)) = config.train.mazes(config.region, config.p_anywhere).check() {
+            return err(if key == "p_anywhere" { key } else { "region" }, &m);
         }
         if config.methods.is_empty() {
             return err("methods", "must list at least one method");
@@ -1255,6 +1256,27 @@ mod tests {
                 "edit-weaker-far"
             ]
         );
+    }
+
+    #[test]
+    fn region_and_fraction_errors_name_their_own_keys() {
+        let quick = RetargetLearned.default_config(true);
+        for (region, p, key) in [
+            (3, 1.5, "p_anywhere"),
+            (3, -0.1, "p_anywhere"),
+            (5, 0.25, "region"),
+        ] {
+            let c = Config {
+                region,
+                p_anywhere: p,
+                ..quick.clone()
+            };
+            assert_eq!(
+                RetargetLearned.validate(&c).unwrap_err().0,
+                key,
+                "{region} {p}"
+            );
+        }
     }
 
     #[test]
