@@ -91,10 +91,6 @@ pub(crate) fn flipped(w: &[f32], c: usize, o: usize) -> Vec<f32> {
 /// `y = conv3x3(x, w) (+ bias, then max(0, .) if `relu`)` for the zero-bordered images `xpad`
 /// (`[B, H+2, W+2, C]` of geometry `g`), `w: [9*C, O]` row-major, into `y: [B, H, W, O]` (every
 /// value written). The bias is added after the sum, as `ops::bias_relu` does after a product.
-///
-/// `threads` above 1 splits the images between that many scoped threads; every output is the
-/// same sum either way, so the result does not depend on it.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn forward(
     g: Geometry,
     xpad: &[f32],
@@ -103,40 +99,15 @@ pub(crate) fn forward(
     bias: Option<&[f32]>,
     relu: bool,
     y: &mut [f32],
-    threads: usize,
 ) {
-    let kernel = Kernel::best();
-    let images = xpad.len() / g.padded_image().max(1);
-    let per = images.div_ceil(threads.max(1)).max(1);
-    if threads <= 1 || images < 2 {
-        return forward_with(kernel, g, xpad, w, o, bias, relu, y);
-    }
-    assert_eq!(images * g.h * g.w * o, y.len(), "convolution output");
-    std::thread::scope(|scope| {
-        let parts = xpad
-            .chunks(per * g.padded_image())
-            .zip(y.chunks_mut(per * g.h * g.w * o));
-        for (xs, ys) in parts {
-            scope.spawn(move || forward_with(kernel, g, xs, w, o, bias, relu, ys));
-        }
-    });
+    forward_with(Kernel::best(), g, xpad, w, o, bias, relu, y)
 }
 
 /// `dw[t*C + c, o] = sum over pixels (b, r, q) of xpad[b, r+dr, q+dq, c] * dy[b, r, q, o]` for the
 /// zero-bordered images `xpad` and the output gradient `dy: [B, H, W, O]`, into `dw: [9*C, O]`
 /// (every value written).
-///
-/// `threads` above 1 splits the weight rows between that many scoped threads; each sum still runs
-/// over every pixel in batch order, so the result does not depend on it.
-pub(crate) fn weight_grad(
-    g: Geometry,
-    xpad: &[f32],
-    dy: &[f32],
-    o: usize,
-    dw: &mut [f32],
-    threads: usize,
-) {
-    weight_grad_with(Kernel::best(), g, xpad, dy, o, dw, threads)
+pub(crate) fn weight_grad(g: Geometry, xpad: &[f32], dy: &[f32], o: usize, dw: &mut [f32]) {
+    weight_grad_with(Kernel::best(), g, xpad, dy, o, dw)
 }
 
 /// Which build of the inner loops runs: the same sums in the same order, either way.
@@ -414,7 +385,6 @@ fn weight_grad_with(
     dy: &[f32],
     o: usize,
     dw: &mut [f32],
-    threads: usize,
 ) {
     let (c, pixels) = (g.c, g.h * g.w);
     let images = xpad.len() / g.padded_image().max(1);
@@ -429,94 +399,48 @@ fn weight_grad_with(
     } else {
         std::borrow::Cow::Owned(lane_blocks(dy, all, o))
     };
-    // The sums in tasks of up to CHANNELS weight rows of one lane block and one tap row (taps
-    // (dr, 0..3) x channels, whose 3*C inputs lie side by side in the padded image). In this
-    // order each task's accumulators, `(k * 9C + dr*3C + m0) * LANES`, follow the last one's, so
-    // a run of tasks owns a contiguous run of `acc`.
+    // Accumulators in lane blocks too: (k * 9C + t*C + ci) * LANES.
     let rows = 9 * c;
-    let mut tasks = Vec::new();
-    for k in 0..blocks {
-        for dr in 0..3 {
-            let mut m0 = 0;
-            while m0 < 3 * c {
-                let n = (3 * c - m0).min(CHANNELS);
-                tasks.push(Task { k, dr, m0, n });
-                m0 += n;
+    let mut acc = vec![0.0f32; blocks * rows * LANES];
+    // Images in chunks that stay in cache while all 9 taps x channel blocks sweep them; each
+    // accumulator is loaded and stored around a chunk, so the order over pixels is batch order
+    // whatever the chunk size.
+    const CHUNK: usize = 8;
+    let mut b0 = 0;
+    while b0 < images {
+        let b1 = (b0 + CHUNK).min(images);
+        for k in 0..blocks {
+            let sweep = Sweep {
+                kernel,
+                g,
+                xpad: &xpad[b0 * g.padded_image()..b1 * g.padded_image()],
+                dy: &dyb[(k * all + b0 * pixels) * LANES..(k * all + b1 * pixels) * LANES],
+            };
+            // Tap row dr's 3*C weight rows (taps (dr, 0..3) x channels) read 3*C values side by
+            // side in the padded image: blocks of up to CHANNELS of them.
+            for dr in 0..3 {
+                let mut m0 = 0;
+                while m0 < 3 * c {
+                    let n = (3 * c - m0).min(CHANNELS);
+                    let a = &mut acc[(k * rows + dr * 3 * c + m0) * LANES..];
+                    match n {
+                        6 => sweep.add::<6>(dr, m0, a),
+                        5 => sweep.add::<5>(dr, m0, a),
+                        4 => sweep.add::<4>(dr, m0, a),
+                        3 => sweep.add::<3>(dr, m0, a),
+                        2 => sweep.add::<2>(dr, m0, a),
+                        _ => sweep.add::<1>(dr, m0, a),
+                    }
+                    m0 += n;
+                }
             }
         }
-    }
-    let mut acc = vec![0.0f32; blocks * rows * LANES];
-    let sweep =
-        |tasks: &[Task], acc: &mut [f32]| sweep_tasks(kernel, g, xpad, &dyb, all, tasks, acc);
-    if threads <= 1 || tasks.len() < 2 {
-        sweep(&tasks, &mut acc);
-    } else {
-        let per = tasks.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let mut rest = &mut acc[..];
-            for part in tasks.chunks(per) {
-                let len: usize = part.iter().map(|t| t.n * LANES).sum();
-                let (mine, others) = rest.split_at_mut(len);
-                rest = others;
-                scope.spawn(move || sweep(part, mine));
-            }
-        });
+        b0 = b1;
     }
     for j in 0..rows {
         for i in 0..o {
             dw[j * o + i] = acc[((i / LANES) * rows + j) * LANES + i % LANES];
         }
-    }
-}
-
-/// `n` weight rows `dr*3C + m0 ..` of lane block `k`: one register block of the weight gradient.
-#[derive(Clone, Copy, Debug)]
-struct Task {
-    k: usize,
-    dr: usize,
-    m0: usize,
-    n: usize,
-}
-
-/// Run `tasks` (consecutive) over every pixel of the batch onto `acc`, which holds their
-/// accumulators side by side, in their order.
-fn sweep_tasks(
-    kernel: Kernel,
-    g: Geometry,
-    xpad: &[f32],
-    dyb: &[f32],
-    all: usize,
-    tasks: &[Task],
-    acc: &mut [f32],
-) {
-    let (images, pixels) = (xpad.len() / g.padded_image().max(1), g.h * g.w);
-    // Images in chunks that stay in cache while every task sweeps them; each accumulator is
-    // loaded and stored around a chunk, so the order over pixels is batch order whatever the
-    // chunk size.
-    const CHUNK: usize = 8;
-    let mut b0 = 0;
-    while b0 < images {
-        let b1 = (b0 + CHUNK).min(images);
-        let mut at = 0;
-        for t in tasks {
-            let sweep = Sweep {
-                kernel,
-                g,
-                xpad: &xpad[b0 * g.padded_image()..b1 * g.padded_image()],
-                dy: &dyb[(t.k * all + b0 * pixels) * LANES..(t.k * all + b1 * pixels) * LANES],
-            };
-            let a = &mut acc[at..at + t.n * LANES];
-            match t.n {
-                6 => sweep.add::<6>(t.dr, t.m0, a),
-                5 => sweep.add::<5>(t.dr, t.m0, a),
-                4 => sweep.add::<4>(t.dr, t.m0, a),
-                3 => sweep.add::<3>(t.dr, t.m0, a),
-                2 => sweep.add::<2>(t.dr, t.m0, a),
-                _ => sweep.add::<1>(t.dr, t.m0, a),
-            }
-            at += t.n * LANES;
-        }
-        b0 = b1;
     }
 }
 
@@ -702,7 +626,7 @@ mod tests {
             let mut xpad = Vec::new();
             g.pad_into(&x, &mut xpad);
             let mut y = vec![f32::NAN; b * h * w * o];
-            forward(g, &xpad, &wt, o, None, false, &mut y, 1);
+            forward(g, &xpad, &wt, o, None, false, &mut y);
             close(&y, &reference(g, &x, &wt, o));
         }
     }
@@ -716,8 +640,8 @@ mod tests {
         let mut xpad = Vec::new();
         g.pad_into(&x, &mut xpad);
         let (mut plain, mut fused) = (vec![0.0; 27], vec![0.0; 27]);
-        forward(g, &xpad, &wt, 3, None, false, &mut plain, 1);
-        forward(g, &xpad, &wt, 3, Some(&bias), true, &mut fused, 1);
+        forward(g, &xpad, &wt, 3, None, false, &mut plain);
+        forward(g, &xpad, &wt, 3, Some(&bias), true, &mut fused);
         for (i, (p, f)) in plain.iter().zip(&fused).enumerate() {
             assert_eq!(*f, (p + bias[i % 3]).max(0.0));
         }
@@ -737,7 +661,7 @@ mod tests {
             let mut dpad = Vec::new();
             go.pad_into(&dy, &mut dpad);
             let mut dx = vec![f32::NAN; b * g.image()];
-            forward(go, &dpad, &flipped(&wt, c, o), c, None, false, &mut dx, 1);
+            forward(go, &dpad, &flipped(&wt, c, o), c, None, false, &mut dx);
             close(&dx, &reference(go, &dy, &flipped(&wt, c, o), c));
             let rhs: f64 = dx.iter().zip(&x).map(|(a, &v)| *a as f64 * v as f64).sum();
             assert!(
@@ -756,7 +680,7 @@ mod tests {
             let mut xpad = Vec::new();
             g.pad_into(&x, &mut xpad);
             let mut dw = vec![f32::NAN; 9 * c * o];
-            weight_grad(g, &xpad, &dy, o, &mut dw, 1);
+            weight_grad(g, &xpad, &dy, o, &mut dw);
             // d<conv(x, w), dy>/dw[j, i] is the convolution of x with the unit weight e_{j,i}.
             let mut want = vec![0.0f64; 9 * c * o];
             for (j, wj) in want.iter_mut().enumerate() {
@@ -793,33 +717,9 @@ mod tests {
                 assert_eq!(bits(&y1), bits(&y2));
             }
             assert!(y1.iter().any(|v| v.is_nan()) && y1.contains(&0.0));
-            weight_grad_with(best, g, &xpad, &dy, o, &mut w1, 1);
-            weight_grad_with(Kernel::Portable, g, &xpad, &dy, o, &mut w2, 1);
+            weight_grad_with(best, g, &xpad, &dy, o, &mut w1);
+            weight_grad_with(Kernel::Portable, g, &xpad, &dy, o, &mut w2);
             assert_eq!(bits(&w1), bits(&w2));
-        }
-    }
-
-    #[test]
-    fn threads_do_not_change_a_bit() {
-        let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-        for (b, h, w, c, o) in SHAPES {
-            let g = Geometry { h, w, c };
-            let x = wave(b * g.image(), 0.7);
-            let wt = wave(9 * c * o, 0.31);
-            let bias = wave(o, 2.1);
-            let dy = wave(b * h * w * o, 1.3);
-            let mut xpad = Vec::new();
-            g.pad_into(&x, &mut xpad);
-            let (mut y1, mut dw1) = (vec![0.0; b * h * w * o], vec![0.0; 9 * c * o]);
-            forward(g, &xpad, &wt, o, Some(&bias), true, &mut y1, 1);
-            weight_grad(g, &xpad, &dy, o, &mut dw1, 1);
-            for threads in [2, 3, 7] {
-                let (mut y, mut dw) = (vec![f32::NAN; y1.len()], vec![f32::NAN; dw1.len()]);
-                forward(g, &xpad, &wt, o, Some(&bias), true, &mut y, threads);
-                weight_grad(g, &xpad, &dy, o, &mut dw, threads);
-                assert_eq!(bits(&y), bits(&y1), "{threads} threads");
-                assert_eq!(bits(&dw), bits(&dw1), "{threads} threads");
-            }
         }
     }
 

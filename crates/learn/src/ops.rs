@@ -33,10 +33,9 @@ static GEMM_THREADS: AtomicUsize = AtomicUsize::new(1);
 /// does. (`im2col-gemm` was the lowering before the direct kernels.)
 pub const CONVOLUTION: &str = "direct-3x3";
 
-/// Threads each matrix product and convolution may use (default 1). This changes speed only:
-/// `gemm` splits the output into blocks and sums every dot product in the same order whatever the
-/// thread count, and the convolutions split images (forward) or weight rows (weight gradient)
-/// between scoped threads without changing any sum (both checked by tests).
+/// Threads each matrix product may use (default 1). This changes speed only: `gemm` splits the
+/// output into blocks and sums every dot product in the same order whatever the thread count
+/// (checked by a test).
 ///
 /// More than one thread runs the products on rayon. Set it only where training is not itself
 /// running inside a rayon pool (the `speed` example's main thread, say): a worker that waits on a
@@ -552,16 +551,7 @@ impl CustomOp3 for Conv3x3Relu {
         PADDED.with(|buf| {
             let mut buf = buf.borrow_mut();
             g.pad_into(x, &mut buf);
-            conv::forward(
-                g,
-                &buf,
-                &wd,
-                w.cols,
-                Some(b),
-                true,
-                &mut out,
-                gemm_threads(),
-            );
+            conv::forward(g, &buf, &wd, w.cols, Some(b), true, &mut out);
         });
         Ok((CpuStorage::F32(out), Shape::from((batch, p.h, p.w, w.cols))))
     }
@@ -623,7 +613,7 @@ impl CustomOp2 for ConvInputGrad {
         PADDED.with(|buf| {
             let mut buf = buf.borrow_mut();
             go.pad_into(g, &mut buf);
-            conv::forward(go, &buf, &wf, p.c, None, false, &mut out, gemm_threads());
+            conv::forward(go, &buf, &wf, p.c, None, false, &mut out);
         });
         Ok((CpuStorage::F32(out), Shape::from((dims[0], p.h, p.w, p.c))))
     }
@@ -658,7 +648,7 @@ impl CustomOp2 for ConvWeightGrad {
         PADDED.with(|buf| {
             let mut buf = buf.borrow_mut();
             geo.pad_into(x, &mut buf);
-            conv::weight_grad(geo, &buf, g, o, &mut out, gemm_threads());
+            conv::weight_grad(geo, &buf, g, o, &mut out);
         });
         Ok((CpuStorage::F32(out), Shape::from((9 * p.c, o))))
     }
@@ -867,7 +857,7 @@ mod tests {
     }
 
     #[test]
-    fn threads_do_not_change_results() {
+    fn gemm_threads_do_not_change_results() {
         let n = 97 * 61;
         let a: Vec<f32> = (0..n)
             .map(|i| ((i * 7919) % 1000) as f32 / 977.0 - 0.5)
@@ -892,31 +882,6 @@ mod tests {
             .unwrap();
         set_gemm_threads(1);
         assert_eq!(one, two);
-        // A convolution layer's output and gradients, on 1 and 2 threads.
-        let wave =
-            |n: usize, f: f32| -> Vec<f32> { (0..n).map(|i| (i as f32 * f).sin()).collect() };
-        let x = Var::from_tensor(&t(&wave(5 * 9 * 9 * 16, 0.7), &[5, 9, 9, 16])).unwrap();
-        let w = Var::from_tensor(&t(&wave(144 * 16, 0.31), &[144, 16])).unwrap();
-        let b = Var::from_tensor(&t(&wave(16, 2.1), &[16])).unwrap();
-        let mix = t(&wave(5 * 9 * 9 * 16, 1.3), &[5, 9, 9, 16]);
-        let run = |threads: usize| -> Vec<Vec<u32>> {
-            set_gemm_threads(threads);
-            let y = conv3x3_relu(&x, &w, &b).unwrap();
-            let grads = (&y * &mix).unwrap().sum_all().unwrap().backward().unwrap();
-            set_gemm_threads(1);
-            [
-                y,
-                grads.get(&x).unwrap().clone(),
-                grads.get(&w).unwrap().clone(),
-            ]
-            .iter()
-            .map(|v| {
-                let v = v.flatten_all().unwrap().to_vec1::<f32>().unwrap();
-                v.iter().map(|f| f.to_bits()).collect()
-            })
-            .collect()
-        };
-        assert_eq!(run(1), run(2));
     }
 
     #[test]
