@@ -1,7 +1,9 @@
 //! Throughput of PPO training and the machine's f32 GEMM peak through the same matrix product.
 //!
 //! `cargo run --release -p cruxlab-learn --example speed -- [NET] [STEPS] [THREADS]`
-//! NET: cnn (default, 49,645 parameters on 9x9 mazes) or mlp (7x7 mazes, the quick config's);
+//! NET: cnn (default, 49,645 parameters on 9x9 mazes, `PpoConfig::default()`: minibatches of 512),
+//! cnn-full (the same network with the full learned configs' PPO: minibatches of 64, 4 epochs) or
+//! mlp (7x7 mazes, the quick configs' network and PPO);
 //! THREADS: threads per matrix product (1 = how experiments train; 2 = both cores on one run).
 use std::sync::Arc;
 use std::time::Instant;
@@ -42,16 +44,20 @@ fn main() {
             gemm_peak(n)
         );
     }
+    // The learned experiments' PPO settings (`TrainSetup::quick` and `full` in cruxlab-experiments):
+    // 16 environments x 32 steps, 8 minibatches of 64, 4 epochs.
+    let experiments = PpoConfig {
+        num_envs: 16,
+        num_steps: 32,
+        num_minibatches: 8,
+        update_epochs: 4,
+        total_steps: steps,
+        ..PpoConfig::default()
+    };
     let (size, net_cfg, cfg) = if kind == "mlp" {
-        let cfg = PpoConfig {
-            num_envs: 16,
-            num_steps: 32,
-            num_minibatches: 8,
-            update_epochs: 4,
-            total_steps: steps,
-            ..PpoConfig::default()
-        };
-        (7, NetConfig::mlp(), cfg)
+        (7, NetConfig::mlp(), experiments)
+    } else if kind == "cnn-full" {
+        (9, NetConfig::cnn(), experiments)
     } else {
         (
             9,
