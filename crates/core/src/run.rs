@@ -99,6 +99,10 @@ pub trait DynExperiment: Send + Sync {
     fn sweep_len(&self, config: &ResolvedConfig) -> Result<usize, Error>;
     /// Indices (in the sweep) of the units of `config` stored in run folder `dir`, by file name.
     fn stored_units(&self, config: &ResolvedConfig, dir: &Path) -> Result<BTreeSet<usize>, Error>;
+    /// Read back every unit of `config` stored in `dir` and check that it belongs there (this
+    /// experiment, this config and code version, the unit its name says), so that `merge` can
+    /// refuse a folder before copying anything out of it.
+    fn check_stored_units(&self, config: &ResolvedConfig, dir: &Path) -> Result<(), Error>;
     /// Run the sweep (or `opts.shard` of it) into `opts.out`, resuming from the units already
     /// there; finalize when the folder holds the whole sweep. A folder of another experiment or
     /// config is refused ([`UserError`]). A panic in `measure` propagates; stored units are kept.
@@ -207,6 +211,14 @@ impl<E: Experiment> DynExperiment for Erased<E> {
 
     fn stored_units(&self, config: &ResolvedConfig, dir: &Path) -> Result<BTreeSet<usize>, Error> {
         Sweep::new(&self.0, config)?.stored(dir)
+    }
+
+    fn check_stored_units(&self, config: &ResolvedConfig, dir: &Path) -> Result<(), Error> {
+        let sweep = Sweep::new(&self.0, config)?;
+        for index in sweep.stored(dir)? {
+            sweep.load(&unit_path(&sweep, dir, index), index)?;
+        }
+        Ok(())
     }
 
     fn run(&self, config: &ResolvedConfig, opts: &RunOptions) -> Result<RunOutcome, Error> {
@@ -1259,6 +1271,15 @@ fn merge_one(
             absent_shards: absent_shards(&folders, total, |index| covered.contains(&index)),
         }
         .into());
+    }
+    // Every unit must read back as this config's (and this code's) before any is copied: a shard
+    // measured by another code version has the same config text but not the same unit hash.
+    for dir in folders
+        .iter()
+        .map(|f| f.dir.as_path())
+        .chain(out.is_dir().then_some(out))
+    {
+        experiment.check_stored_units(&config, dir)?;
     }
 
     // Lock and claim `out` (refusing another writer, experiment or config) before copying

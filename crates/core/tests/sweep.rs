@@ -633,6 +633,49 @@ fn units_of_another_code_version_are_not_mixed_in() {
     );
 }
 
+/// Shards of one config measured by two code versions are refused by `merge` before anything is
+/// copied: neither the output folder nor the shards change.
+#[test]
+fn merge_refuses_shards_of_another_code_version_before_copying() {
+    let tmp = tempfile::tempdir().unwrap();
+    let versioned = |v: &str| -> Box<dyn DynExperiment> {
+        erase(Coin {
+            version: v.into(),
+            ..Coin::default()
+        })
+    };
+    let config = versioned("kernel=1").resolve(&quick()).unwrap();
+    let mut dirs = Vec::new();
+    for (k, v) in [(1, "kernel=1"), (2, "kernel=2")] {
+        let dir = tmp.path().join(format!("shard{k}"));
+        let shard: Shard = format!("{k}/2").parse().unwrap();
+        versioned(v)
+            .run(
+                &config,
+                &RunOptions {
+                    shard: Some(shard),
+                    ..opts(&dir)
+                },
+            )
+            .unwrap();
+        dirs.push(dir);
+    }
+    let before: Vec<Vec<PathBuf>> = dirs.iter().map(|d| files(d)).collect();
+    for experiments in [vec![versioned("kernel=2")], vec![versioned("kernel=1")]] {
+        for out in [tmp.path().join("merged"), dirs[1].clone()] {
+            let err = merge(&experiments, &dirs, &out).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("was measured under another config or code version"),
+                "{err}"
+            );
+            assert!(!tmp.path().join("merged").exists(), "nothing written");
+            let after: Vec<Vec<PathBuf>> = dirs.iter().map(|d| files(d)).collect();
+            assert_eq!(after, before, "the shards are untouched");
+        }
+    }
+}
+
 /// A second experiment, to check folders are not shared between experiments.
 struct OtherCoin;
 

@@ -9,19 +9,22 @@
 //!
 //! - [`forward`]: a block of up to 5 neighbouring output pixels x up to 16 output channels lives in
 //!   registers while the 9 taps x C input channels stream past (each weight row is loaded once per
-//!   block and reused for every pixel of it).
+//!   block and reused for every pixel of it; the 3*C inputs of one tap row lie side by side).
 //! - The input gradient is the same kernel run on the zero-bordered output gradient with the
 //!   weights flipped and transposed ([`flipped`]).
-//! - [`weight_grad`]: a block of up to 6 input channels x up to 16 output channels per tap lives in
-//!   registers while every pixel of the batch streams past.
+//! - [`weight_grad`]: a block of up to 6 weight rows (taps x input channels) x up to 16 output
+//!   channels lives in registers while every pixel of the batch streams past.
 //!
 //! **Order of summation.** Every output value is one fused multiply-add chain in a fixed order:
 //! forward, taps then input channels (the order of `w`'s rows, as the matrix product sums them);
-//! the weight gradient, pixels in batch order. The kernels are plain Rust over fixed-size arrays
-//! with `f32::mul_add`, compiled twice: once with AVX2 and FMA enabled (chosen at run time when the
-//! processor has them) and once without. Both compile the same source, and `mul_add` rounds once
-//! whichever instruction computes it, so the result does not depend on the processor or on how the
-//! compiler vectorises the lanes.
+//! the weight gradient, pixels in batch order. Each kernel exists twice: AVX2+FMA intrinsics
+//! (chosen at run time when the processor has both) and a portable version in plain Rust with
+//! `f32::mul_add`, written to the same order. A fused multiply-add rounds once whichever
+//! instruction or library routine computes it, so the two agree to the bit on every value that is
+//! not a NaN (tested); where NaNs of two different payloads meet, which one comes out may differ
+//! (the software `fmaf` and `vfmadd` keep different ones), which matters only after training has
+//! diverged. The portable version is the fallback for processors without AVX2+FMA, and it is slow
+//! there (about 20x the AVX2 time: without hardware FMA, `mul_add` is a library call per lane).
 
 /// Lanes of one output-channel block (two 8-wide AVX registers).
 const LANES: usize = 16;
@@ -349,6 +352,7 @@ impl Sums<'_> {
     ) {
         use std::arch::x86_64::*;
         assert!(y.len() >= (P - 1) * o + LANES);
+        assert!(bias.is_none_or(|b| b.len() == LANES));
         // SAFETY: the caller's guarantees are this function's; `y` and `bias` hold what is read
         // and written (asserted here and by the caller).
         unsafe {
@@ -696,7 +700,7 @@ mod tests {
     #[test]
     fn both_builds_agree_bit_for_bit() {
         // The AVX2+FMA build and the portable one sum in the same order: equal to the bit, with
-        // bias and rectifier, and a NaN travelling through both.
+        // bias and rectifier, and a NaN (of one payload) travelling through both.
         let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
         for (h, w, c, o) in [(9, 9, 16, 16), (7, 13, 3, 16), (5, 6, 5, 20)] {
             let g = Geometry { h, w, c };
