@@ -140,6 +140,34 @@ fn coin() -> (Box<dyn DynExperiment>, Arc<AtomicUsize>) {
     )
 }
 
+/// A coin whose [`Experiment::code_version`] is `version`, and its `measure` counter.
+fn versioned_coin(version: &str) -> (Box<dyn DynExperiment>, Arc<AtomicUsize>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let e = erase(Coin {
+        calls: calls.clone(),
+        version: version.into(),
+    });
+    (e, calls)
+}
+
+/// Run shard `shard` ("K/N") of `config` into `dir`.
+fn run_shard(
+    e: &dyn DynExperiment,
+    config: &cruxlab_core::ResolvedConfig,
+    dir: &Path,
+    shard: &str,
+) -> RunOutcome {
+    let shard: Shard = shard.parse().unwrap();
+    e.run(
+        config,
+        &RunOptions {
+            shard: Some(shard),
+            ..opts(dir)
+        },
+    )
+    .unwrap()
+}
+
 fn quick() -> Overrides {
     Overrides {
         quick: true,
@@ -428,15 +456,7 @@ fn shards_merge_to_the_single_run() {
     for k in 1..=3 {
         let dir = tmp.path().join(format!("shard{k}"));
         let shard: Shard = format!("{k}/3").parse().unwrap();
-        let outcome = e
-            .run(
-                &config,
-                &RunOptions {
-                    shard: Some(shard),
-                    ..opts(&dir)
-                },
-            )
-            .unwrap();
+        let outcome = run_shard(e.as_ref(), &config, &dir, &format!("{k}/3"));
         assert_eq!(outcome, RunOutcome::Partial { done: 6, total: 18 });
         // A partial shard holds its config, manifest and units, and nothing else.
         let names: Vec<String> = files(&dir)
@@ -584,14 +604,7 @@ fn different_config_in_existing_folder_is_refused() {
 fn units_of_another_code_version_are_not_mixed_in() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run");
-    let versioned = |v: &str| {
-        let calls = Arc::new(AtomicUsize::new(0));
-        let e = erase(Coin {
-            calls: calls.clone(),
-            version: v.into(),
-        });
-        (e, calls)
-    };
+    let versioned = versioned_coin;
     let (old, _) = versioned("kernel=1");
     let config = old.resolve(&quick()).unwrap();
     old.run(
@@ -638,26 +651,12 @@ fn units_of_another_code_version_are_not_mixed_in() {
 #[test]
 fn merge_refuses_shards_of_another_code_version_before_copying() {
     let tmp = tempfile::tempdir().unwrap();
-    let versioned = |v: &str| -> Box<dyn DynExperiment> {
-        erase(Coin {
-            version: v.into(),
-            ..Coin::default()
-        })
-    };
+    let versioned = |v: &str| versioned_coin(v).0;
     let config = versioned("kernel=1").resolve(&quick()).unwrap();
     let mut dirs = Vec::new();
     for (k, v) in [(1, "kernel=1"), (2, "kernel=2")] {
         let dir = tmp.path().join(format!("shard{k}"));
-        let shard: Shard = format!("{k}/2").parse().unwrap();
-        versioned(v)
-            .run(
-                &config,
-                &RunOptions {
-                    shard: Some(shard),
-                    ..opts(&dir)
-                },
-            )
-            .unwrap();
+        run_shard(versioned(v).as_ref(), &config, &dir, &format!("{k}/2"));
         dirs.push(dir);
     }
     let before: Vec<Vec<PathBuf>> = dirs.iter().map(|d| files(d)).collect();
