@@ -409,32 +409,14 @@ impl CustomOp1 for ColumnSum {
     }
 }
 
-/// Geometry of a 3x3, stride-1, zero-padded convolution over channels-last images.
-#[derive(Clone, Copy, Debug)]
-struct Patches {
-    h: usize,
-    w: usize,
-    c: usize,
-}
-
-impl Patches {
-    fn of(dims: &[usize]) -> Result<Patches> {
+/// The im2col lowering of a convolution of geometry `conv::Geometry` (the reference the direct
+/// kernels are tested against).
+impl conv::Geometry {
+    /// The geometry of a channels-last batch `[B, H, W, C]`.
+    fn of(dims: &[usize]) -> Result<conv::Geometry> {
         match dims {
-            &[_, h, w, c] => Ok(Patches { h, w, c }),
+            &[_, h, w, c] => Ok(conv::Geometry { h, w, c }),
             _ => bail!("convolution: needs [B, H, W, C], got {dims:?}"),
-        }
-    }
-
-    /// Values in one image.
-    fn image(&self) -> usize {
-        self.h * self.w * self.c
-    }
-
-    fn geometry(&self) -> conv::Geometry {
-        conv::Geometry {
-            h: self.h,
-            w: self.w,
-            c: self.c,
         }
     }
 
@@ -531,7 +513,7 @@ impl CustomOp3 for Conv3x3Relu {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let p = Patches::of(l1.dims())?;
+        let p = conv::Geometry::of(l1.dims())?;
         let x = contiguous(s1, l1, "convolution")?;
         let w = Operand::from_layout(s2, l2, "convolution")?;
         let b = contiguous(s3, l3, "convolution bias")?;
@@ -546,12 +528,11 @@ impl CustomOp3 for Conv3x3Relu {
         }
         let batch = l1.dims()[0];
         let wd = dense_weights(w);
-        let g = p.geometry();
         let mut out = vec![0.0f32; batch * p.h * p.w * w.cols];
         PADDED.with(|buf| {
             let mut buf = buf.borrow_mut();
-            g.pad_into(x, &mut buf);
-            conv::forward(g, &buf, &wd, w.cols, Some(b), true, &mut out);
+            p.pad_into(x, &mut buf);
+            conv::forward(p, &buf, &wd, w.cols, Some(b), true, &mut out);
         });
         Ok((CpuStorage::F32(out), Shape::from((batch, p.h, p.w, w.cols))))
     }
@@ -592,7 +573,7 @@ impl CustomOp2 for ConvInputGrad {
     ) -> Result<(CpuStorage, Shape)> {
         let dims = l1.dims();
         let w = Operand::from_layout(s2, l2, "convolution gradient")?;
-        let p = Patches::of(&[dims[0], dims[1], dims[2], w.rows / 9])?;
+        let p = conv::Geometry::of(&[dims[0], dims[1], dims[2], w.rows / 9])?;
         let n = dims[0] * p.h * p.w * w.cols;
         let g = contiguous(s1, l1, "convolution gradient")?;
         if g.len() != n {
@@ -635,7 +616,7 @@ impl CustomOp2 for ConvWeightGrad {
         s2: &CpuStorage,
         l2: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let p = Patches::of(l1.dims())?;
+        let p = conv::Geometry::of(l1.dims())?;
         let x = contiguous(s1, l1, "convolution gradient")?;
         let g = contiguous(s2, l2, "convolution gradient")?;
         let rows = l1.dims()[0] * p.h * p.w;
@@ -643,12 +624,11 @@ impl CustomOp2 for ConvWeightGrad {
         if rows * o != g.len() {
             bail!("convolution gradient: {} values for {rows} pixels", g.len());
         }
-        let geo = p.geometry();
         let mut out = vec![0.0f32; 9 * p.c * o];
         PADDED.with(|buf| {
             let mut buf = buf.borrow_mut();
-            geo.pad_into(x, &mut buf);
-            conv::weight_grad(geo, &buf, g, o, &mut out);
+            p.pad_into(x, &mut buf);
+            conv::weight_grad(p, &buf, g, o, &mut out);
         });
         Ok((CpuStorage::F32(out), Shape::from((9 * p.c, o))))
     }
@@ -669,7 +649,7 @@ impl CustomOp1 for Im2col {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
-        let p = Patches::of(l.dims())?;
+        let p = conv::Geometry::of(l.dims())?;
         let mut out = Vec::new();
         p.patches_into(contiguous(s, l, "im2col")?, &mut out);
         let rows = l.dims()[0] * p.h * p.w;
@@ -680,13 +660,13 @@ impl CustomOp1 for Im2col {
         let dims = arg.dims().to_vec();
         Ok(Some(
             grad.contiguous()?
-                .apply_op1_no_bwd(&Col2im(Patches::of(&dims)?))?,
+                .apply_op1_no_bwd(&Col2im(conv::Geometry::of(&dims)?))?,
         ))
     }
 }
 
 /// col2im: the gradient of [`im2col3x3`].
-struct Col2im(Patches);
+struct Col2im(conv::Geometry);
 
 impl CustomOp1 for Col2im {
     fn name(&self) -> &'static str {
