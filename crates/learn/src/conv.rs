@@ -324,18 +324,9 @@ impl Sums<'_> {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn sums_avx2<const P: usize>(&self) -> [[f32; LANES]; P] {
-        use std::arch::x86_64::*;
         // SAFETY: the caller's guarantees are this function's.
         let (lo, hi) = unsafe { self.registers::<P>() };
-        let mut acc = [[0.0f32; LANES]; P];
-        for p in 0..P {
-            // SAFETY: each row of `acc` holds 16 values.
-            unsafe {
-                _mm256_storeu_ps(acc[p].as_mut_ptr(), lo[p]);
-                _mm256_storeu_ps(acc[p].as_mut_ptr().add(8), hi[p]);
-            }
-        }
-        acc
+        rows(lo, hi)
     }
 
     /// The sums, + bias, rectified, stored straight from the registers at `y[p * o..p * o + 16]`.
@@ -558,15 +549,27 @@ impl Sweep<'_> {
                 }
             }
         }
-        let mut out = [[0.0f32; LANES]; N];
-        for n in 0..N {
-            unsafe {
-                _mm256_storeu_ps(out[n].as_mut_ptr(), lo[n]);
-                _mm256_storeu_ps(out[n].as_mut_ptr().add(8), hi[n]);
-            }
-        }
-        out
+        rows(lo, hi)
     }
+}
+
+/// Pairs of registers (lanes 0..8 and 8..16) as rows of [`LANES`] values.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn rows<const P: usize>(
+    lo: [std::arch::x86_64::__m256; P],
+    hi: [std::arch::x86_64::__m256; P],
+) -> [[f32; LANES]; P] {
+    use std::arch::x86_64::*;
+    let mut out = [[0.0f32; LANES]; P];
+    for p in 0..P {
+        // SAFETY: each row of `out` holds 16 values.
+        unsafe {
+            _mm256_storeu_ps(out[p].as_mut_ptr(), lo[p]);
+            _mm256_storeu_ps(out[p].as_mut_ptr().add(8), hi[p]);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
