@@ -1,5 +1,6 @@
 //! Train with PPO on corner mazes and print the curve (a development aid). Settings from the
-//! environment: SIZE, REGION, STEPS, NET (cnn | small | mlp), LR, SHAPING (0 = off), CUE (0/1).
+//! environment: SIZE, MIN_SIZE (smallest maze side; default SIZE), REGION, STEPS, NET (cnn | small |
+//! mlp), LR, GAMMA, SHAPING (0 = off), CUE (0/1), and PPO's ENVS, NSTEPS, MB, EPOCHS, ENT.
 //! `SIZE=7 REGION=1 cargo run --release -p cruxlab-learn --example corner`
 use std::sync::Arc;
 
@@ -27,7 +28,10 @@ fn main() {
     if var("CUE", 0) == 1 {
         planes.push(Plane::Cue);
     }
-    let dist = CornerMazes::fixed(size, region, 0.0);
+    let dist = CornerMazes {
+        min_size: var("MIN_SIZE", size),
+        ..CornerMazes::fixed(size, region, 0.0)
+    };
     let sampler = Arc::new(move |s| dist.training_level(s));
     let max_steps = (2 * size * size) as u32;
     let cfg = PpoConfig {
