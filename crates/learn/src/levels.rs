@@ -12,7 +12,11 @@
 //! from `min_size..=size` and is centred in the `size x size` grid, the cells around it wall, as
 //! procgen's maze game pads its smaller mazes (Turner et al.'s mazes range from 3x3 to 25x25 in a
 //! 25x25 grid). The region and the corner are the maze's own: [`CornerMazes::region_of`] reads
-//! them off a level.
+//! them off a level. As in procgen, where a third of the mazes are no larger than Turner et al.'s
+//! 5x5 region, mazes may be smaller than the region (`min_size < region + 3`): in such a maze the
+//! region covers the whole floor, so the agent starts on any floor cell but the diamond's. Test
+//! levels need floor outside the region, so their sides are drawn from
+//! [`CornerMazes::min_test_size`]`..=size`.
 
 use cruxlab_grid::{Level, ObjectKind, Pos, centre_in_walls, maze};
 use rand::{Rng, SeedableRng};
@@ -24,7 +28,8 @@ use serde::{Deserialize, Serialize};
 pub struct CornerMazes {
     /// Side of the grid, and of the largest maze (odd, at least 7).
     pub size: usize,
-    /// Side of the smallest maze (odd, `region + 3 ..= size`); `size` for mazes that fill the grid.
+    /// Side of the smallest maze (odd, `5..=size`); `size` for mazes that fill the grid. Mazes too
+    /// small to leave floor outside the region appear in training only (see the module docs).
     pub min_size: usize,
     /// Side of the training region at the top-right corner.
     pub region: usize,
@@ -49,16 +54,6 @@ impl CornerMazes {
             return Err((
                 "min_size",
                 format!("must be odd and lie in 5..={} (size)", self.size),
-            ));
-        }
-        if self.region + 3 > self.min_size {
-            return Err((
-                "region",
-                format!(
-                    "must lie in 1..={} for mazes of side {}",
-                    self.min_size.saturating_sub(3),
-                    self.min_size
-                ),
             ));
         }
         if !(0.0..=1.0).contains(&self.p_anywhere) {
@@ -87,10 +82,19 @@ impl CornerMazes {
         self.region_of(level).corner
     }
 
-    fn layout(&self, rng: &mut ChaCha8Rng) -> (Level, Vec<Pos>, Region) {
-        let mut level = if self.min_size < self.size {
-            // Odd sides min_size, min_size + 2, ..., size, uniformly.
-            let side = self.min_size + 2 * rng.random_range(0..=(self.size - self.min_size) / 2);
+    /// The smallest maze side with at least two floor cells outside the region (odd, at least
+    /// `min_size`): the smallest side a test level can have.
+    pub fn min_test_size(&self) -> usize {
+        let room = (self.region + 3) | 1;
+        self.min_size.max(room)
+    }
+
+    /// A maze of odd side drawn uniformly from `smallest..=size`, centred in the grid, the agent
+    /// on its first floor cell; with its floor cells and training region.
+    fn layout(&self, smallest: usize, rng: &mut ChaCha8Rng) -> (Level, Vec<Pos>, Region) {
+        let mut level = if smallest < self.size {
+            // Odd sides smallest, smallest + 2, ..., size, uniformly.
+            let side = smallest + 2 * rng.random_range(0..=(self.size - smallest) / 2);
             centre_in_walls(&maze(side, rng), self.size)
         } else {
             maze(self.size, rng)
@@ -110,10 +114,11 @@ impl CornerMazes {
     }
 
     /// A training level: with probability `1 - p_anywhere` the diamond is on a floor cell of the
-    /// region, otherwise on any floor cell; the agent on another floor cell outside the region.
+    /// region, otherwise on any floor cell; the agent on another floor cell outside the region, or,
+    /// in a maze the region covers, on any other floor cell.
     pub fn training_level(&self, seed: u64) -> Level {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let (mut level, floor, region) = self.layout(&mut rng);
+        let (mut level, floor, region) = self.layout(self.min_size, &mut rng);
         let anywhere = rng.random::<f64>() < self.p_anywhere;
         let pool: Vec<Pos> = floor
             .iter()
@@ -121,20 +126,24 @@ impl CornerMazes {
             .filter(|&p| anywhere || region.contains(p))
             .collect();
         let diamond = pool[rng.random_range(0..pool.len())];
-        let starts: Vec<Pos> = floor
+        let mut starts: Vec<Pos> = floor
             .iter()
             .copied()
             .filter(|&p| !region.contains(p) && p != diamond)
             .collect();
+        if starts.is_empty() {
+            starts = floor.iter().copied().filter(|&p| p != diamond).collect();
+        }
         let agent = starts[rng.random_range(0..starts.len())];
         Self::place(&mut level, agent, diamond);
         level
     }
 
-    /// A test level: the diamond and the agent on distinct floor cells outside the region.
+    /// A test level: the diamond and the agent on distinct floor cells outside the region, in a
+    /// maze of a side drawn from `min_test_size()..=size`.
     pub fn test_level(&self, seed: u64) -> Level {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let (mut level, floor, region) = self.layout(&mut rng);
+        let (mut level, floor, region) = self.layout(self.min_test_size(), &mut rng);
         let outside: Vec<Pos> = floor
             .iter()
             .copied()
@@ -195,6 +204,7 @@ impl Region {
 mod tests {
     use super::*;
     use cruxlab_grid::DistanceField;
+    use std::collections::BTreeSet;
 
     #[test]
     fn a_maze_that_fills_the_grid_has_its_region_at_the_grid_corner() {
@@ -224,9 +234,9 @@ mod tests {
         let bad = |min_size| CornerMazes { min_size, ..mazes }.check().unwrap_err().0;
         assert_eq!(bad(8), "min_size");
         assert_eq!(bad(15), "min_size");
-        assert_eq!(bad(5), "region");
         assert_eq!(bad(3), "min_size");
-        let mut sides = std::collections::BTreeSet::new();
+        assert_eq!(mazes.min_test_size(), 7);
+        let mut sides = BTreeSet::new();
         for seed in 0..200 {
             for test in [false, true] {
                 let level = if test {
@@ -253,5 +263,64 @@ mod tests {
             }
         }
         assert_eq!(sides.into_iter().collect::<Vec<_>>(), vec![7, 9, 11, 13]);
+    }
+
+    /// Mazes no larger than the region (procgen's small mazes): the region covers their floor, so
+    /// the diamond is in it and the agent on another cell; test levels come only from mazes with
+    /// floor outside the region, and every side in range is drawn.
+    #[test]
+    fn mazes_smaller_than_the_region_are_training_levels_only() {
+        let mazes = CornerMazes {
+            min_size: 5,
+            ..CornerMazes::fixed(13, 5, 0.0)
+        };
+        assert_eq!(mazes.check(), Ok(()));
+        assert_eq!(
+            mazes.min_test_size(),
+            9,
+            "region 5 needs a side of 8, odd: 9"
+        );
+        let side_of = |level: &Level| {
+            let corner = mazes.region_of(level).corner;
+            13 - 2 * (corner.row - 1)
+        };
+        let (mut train_sides, mut test_sides) = (BTreeSet::new(), BTreeSet::new());
+        for seed in 0..300 {
+            let level = mazes.training_level(seed);
+            let region = mazes.region_of(&level);
+            let side = side_of(&level);
+            train_sides.insert(side);
+            let diamond = level.first_of(ObjectKind::Diamond).unwrap();
+            assert!(region.contains(diamond));
+            assert_ne!(level.agent(), diamond);
+            // A side of 7 leaves a 5x5 floor square: the region covers it, and the agent too.
+            assert_eq!(region.contains(level.agent()), side <= 7, "side {side}");
+            let test = mazes.test_level(seed);
+            test_sides.insert(side_of(&test));
+            let region = mazes.region_of(&test);
+            assert!(!region.contains(test.agent()));
+            assert!(!region.contains(test.first_of(ObjectKind::Diamond).unwrap()));
+        }
+        assert_eq!(
+            train_sides.into_iter().collect::<Vec<_>>(),
+            [5, 7, 9, 11, 13]
+        );
+        assert_eq!(test_sides.into_iter().collect::<Vec<_>>(), [9, 11, 13]);
+    }
+
+    /// Allowing small mazes left the levels of every earlier distribution as they were (the
+    /// stored runs trained on them keep their meaning): one level of each kind, as drawn before.
+    #[test]
+    fn earlier_varied_distributions_draw_the_same_levels() {
+        let mazes = CornerMazes {
+            min_size: 7,
+            ..CornerMazes::fixed(9, 3, 0.0)
+        };
+        let train = "#########\n#########\n##.....##\n####.#.##\n##A.D#.##\n\
+                     ######.##\n##.....##\n#########\n#########";
+        let test = "#########\n#########\n##.....##\n####.#.##\n##...#.##\n\
+                    ######.##\n##..A.D##\n#########\n#########";
+        assert_eq!(mazes.training_level(11).to_string().trim_end(), train);
+        assert_eq!(mazes.test_level(11).to_string().trim_end(), test);
     }
 }
