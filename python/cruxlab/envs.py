@@ -124,7 +124,9 @@ class CornerMazeEnv(CruxlabEnv):
     """Mazes whose diamond sits in the top-right corner region during training. With ``min_size``
     below ``size``, each level's maze has an odd side drawn from ``min_size..size`` and is centred
     in the ``size`` x ``size`` grid with walls around it (procgen's padding); the region is the
-    maze's own top-right corner."""
+    maze's own top-right corner. Mazes too small to leave floor outside the region (side below
+    ``region + 3``) appear in training levels only, the agent anywhere but on the diamond; test
+    levels draw their side from the smallest that leaves floor outside."""
 
     def __init__(self, size: int = 13, region: int = 3, p_anywhere: float = 0.0,
                  test: bool = False, max_steps: int | None = None, obs: str = "compact",
