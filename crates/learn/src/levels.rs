@@ -12,7 +12,7 @@
 //! from `min_size..=size` and is centred in the `size x size` grid, the cells around it wall, as
 //! procgen's maze game pads its smaller mazes (Turner et al.'s mazes range from 3x3 to 25x25 in a
 //! 25x25 grid). The region and the corner are the maze's own: [`CornerMazes::region_of`] reads
-//! them off a level. As in procgen, where a third of the mazes are no larger than Turner et al.'s
+//! them off a level. As in procgen, where a sixth of the mazes are no larger than Turner et al.'s
 //! 5x5 region, mazes may be smaller than the region (`min_size < region + 3`): in such a maze the
 //! region covers the whole floor, so the agent starts on any floor cell but the diamond's. Test
 //! levels need floor outside the region, so their sides are drawn from
