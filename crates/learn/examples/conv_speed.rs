@@ -1,8 +1,9 @@
 //! Time of one 3x3 convolution layer (`ops::conv3x3_relu`), forward alone and forward + backward
 //! (input and weight gradients), best of 20.
 //!
-//! `cargo run --release -p cruxlab-learn --example conv_speed -- [BATCH] [SIDE] [CHANNELS]`
-//! (defaults 512 9 16: the default CNN's second layer at PPO's minibatch size; 16 output channels).
+//! `cargo run --release -p cruxlab-learn --example conv_speed -- [BATCH] [SIDE] [CHANNELS] [KERNEL]`
+//! (defaults 512 9 16 best: the default CNN's second layer at PPO's minibatch size; 16 output
+//! channels; KERNEL as in the `speed` example: `best`, `avx512`, `avx2` or `portable`).
 use candle_core::{Device, Tensor, Var};
 use cruxlab_learn::ops::conv3x3_relu;
 use std::time::Instant;
@@ -14,6 +15,10 @@ fn main() {
     let hw: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(9);
     let c: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(16);
     let o = 16;
+    if let Err(e) = cruxlab_learn::ops::set_convolution_kernel(args.get(4).map_or("best", |s| s)) {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
     let x =
         Var::from_tensor(&Tensor::randn(0f32, 1., (b, hw, hw, c), &Device::Cpu).unwrap()).unwrap();
     let w = Var::from_tensor(
@@ -34,7 +39,8 @@ fn main() {
     }
     let flop = 2.0 * (b * hw * hw * 9 * c * o) as f64;
     println!(
-        "B={b} {hw}x{hw} C={c}: forward {:.2} ms ({:.1} GFLOP/s), fwd+bwd {:.2} ms ({:.1} GFLOP/s)",
+        "{} B={b} {hw}x{hw} C={c}: forward {:.2} ms ({:.1} GFLOP/s), fwd+bwd {:.2} ms ({:.1} GFLOP/s)",
+        cruxlab_learn::ops::convolution_kernel(),
         f * 1e3,
         flop / f / 1e9,
         fb * 1e3,

@@ -1,16 +1,19 @@
 //! Throughput of PPO training and the machine's f32 GEMM peak through the same matrix product.
 //!
-//! `cargo run --release -p cruxlab-learn --example speed -- [NET] [STEPS] [THREADS]`
+//! `cargo run --release -p cruxlab-learn --example speed -- [NET] [STEPS] [THREADS] [KERNEL]`
 //! NET: cnn (default, 49,645 parameters on 9x9 mazes, `PpoConfig::default()`: minibatches of 512),
 //! cnn-full (the same network with the full learned configs' PPO: minibatches of 64, 4 epochs) or
 //! mlp (7x7 mazes, the quick configs' network and PPO);
-//! THREADS: threads per matrix product (1 = how experiments train; 2 = both cores on one run).
+//! THREADS: threads per matrix product (1 = how experiments train; 2 = both cores on one run);
+//! KERNEL: the convolution kernels' build, `best` (default), `avx512`, `avx2` or `portable`
+//! (`ops::set_convolution_kernel`). Every build trains the same weights; the last line prints a
+//! hash of the trained network's checkpoint, so runs of two builds can be checked to agree.
 use std::sync::Arc;
 use std::time::Instant;
 
 use candle_core::{Device, Tensor};
 use cruxlab_grid::{EnvConfig, ObjectKind};
-use cruxlab_learn::ops::{matmul, set_gemm_threads};
+use cruxlab_learn::ops::{convolution_kernel, matmul, set_convolution_kernel, set_gemm_threads};
 use cruxlab_learn::{
     ActorCritic, CornerMazes, Envs, LevelEnvs, NetConfig, Plane, PpoConfig, Trainer,
 };
@@ -38,6 +41,10 @@ fn main() {
     let steps: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(65_536);
     let threads: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1);
     set_gemm_threads(threads);
+    if let Err(e) = set_convolution_kernel(args.get(4).map_or("best", |s| s.as_str())) {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
     for n in [512, 1024] {
         println!(
             "gemm {n}x{n}x{n}, {threads} thread(s): {:.1} GFLOP/s (best of 5)",
@@ -85,7 +92,10 @@ fn main() {
     let wall = start.elapsed().as_secs_f64();
     let tm = t.timing();
     let update_gflops = 6.0 * macs as f64 * tm.samples_updated as f64 / tm.update_secs / 1e9;
-    println!("{kind}: {params} parameters, {macs} multiply-adds per sample forward");
+    println!(
+        "{kind}: {params} parameters, {macs} multiply-adds per sample forward, convolution kernel {}",
+        convolution_kernel()
+    );
     println!(
         "env steps/s (end to end): {:.0}",
         tm.env_steps as f64 / wall
@@ -102,5 +112,12 @@ fn main() {
     println!(
         "update phase: {:.2} GFLOP/s (forward + backward counted as 3 x forward)",
         update_gflops
+    );
+    let bytes = cruxlab_learn::checkpoint::to_bytes(t.net()).unwrap();
+    let mut h = std::hash::DefaultHasher::new();
+    std::hash::Hasher::write(&mut h, &bytes);
+    println!(
+        "trained network: checkpoint hash {:016x}",
+        std::hash::Hasher::finish(&h)
     );
 }

@@ -7,31 +7,45 @@
 //! arithmetic, bounded the update phase (docs/benchmarks.md). Here the input is copied once into
 //! a zero-bordered image (`[B, H+2, W+2, C]`) and the kernels read it in place:
 //!
-//! - [`forward`]: a block of up to 5 neighbouring output pixels x up to 16 output channels lives in
-//!   registers while the 9 taps x C input channels stream past (each weight row is loaded once per
+//! - [`forward`]: a block of up to 5 (AVX2) or 10 (AVX-512) neighbouring output pixels x up to 16
+//!   output channels lives in registers while the 9 taps x C input channels stream past (each weight row is loaded once per
 //!   block and reused for every pixel of it; the 3*C inputs of one tap row lie side by side).
 //! - The input gradient is the same kernel run on the zero-bordered output gradient with the
 //!   weights flipped and transposed ([`flipped`]).
-//! - [`weight_grad`]: a block of up to 6 weight rows (taps x input channels) x up to 16 output
-//!   channels lives in registers while every pixel of the batch streams past.
+//! - [`weight_grad`]: a block of up to 6 (AVX2) or 16 (AVX-512) weight rows (taps x input
+//!   channels) x up to 16 output channels lives in registers while every pixel of the batch streams
+//!   past.
 //!
 //! **Order of summation.** Every output value is one fused multiply-add chain in a fixed order:
 //! forward, taps then input channels (the order of `w`'s rows, as the matrix product sums them);
-//! the weight gradient, pixels in batch order. Each kernel exists twice: AVX2+FMA intrinsics
-//! (chosen at run time when the processor has both) and a portable version in plain Rust with
-//! `f32::mul_add`, written to the same order. A fused multiply-add rounds once whichever
-//! instruction or library routine computes it, so the two agree to the bit on every value that is
-//! not a NaN (tested); where NaNs of two different payloads meet, which one comes out may differ
+//! the weight gradient, pixels in batch order. How many pixels or weight rows one block holds
+//! changes which sums are in flight together, never the order within one sum. Each kernel exists
+//! three times: AVX-512F intrinsics (one 16-lane register per pixel or weight row), AVX2+FMA
+//! intrinsics (two 8-lane registers), the best the processor has chosen at run time, and a
+//! portable version in plain Rust with `f32::mul_add`, all written to the same order. A fused
+//! multiply-add rounds once whichever instruction or library routine computes it, so the three
+//! agree to the bit on every value that is not a NaN (tested), and a run trains the same weights
+//! on an AVX-512, an AVX2 or any other processor; where NaNs of two different payloads meet, which one comes out may differ
 //! (the software `fmaf` and `vfmadd` keep different ones), which matters only after training has
 //! diverged. The portable version is the fallback for processors without AVX2+FMA, and it is slow
 //! there (about 20x the AVX2 time: without hardware FMA, `mul_add` is a library call per lane).
 
-/// Lanes of one output-channel block (two 8-wide AVX registers).
+/// Lanes of one output-channel block (two 8-wide AVX2 registers, or one AVX-512 register).
 const LANES: usize = 16;
-/// Neighbouring output pixels per forward block.
-const PIXELS: usize = 5;
-/// Input channels per weight-gradient block.
-const CHANNELS: usize = 6;
+
+/// `$body` with the constant `$k` bound to the run-time count `$n`, one of `$counts`: a const
+/// generic chosen at run time.
+macro_rules! with_count {
+    ($n:expr, $k:ident in [$($count:literal),+] => $body:expr) => {
+        match $n {
+            $($count => {
+                const $k: usize = $count;
+                $body
+            })+
+            n => unreachable!("a block of {n}"),
+        }
+    };
+}
 
 /// Geometry of a 3x3 same-padded convolution: `h x w` images of `c` channels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,7 +127,7 @@ pub(crate) fn weight_grad(g: Geometry, xpad: &[f32], dy: &[f32], o: usize, dw: &
     weight_grad_with(Kernel::best(), g, xpad, dy, o, dw)
 }
 
-/// Which build of the inner loops runs: the same sums in the same order, either way.
+/// Which build of the inner loops runs: the same sums in the same order, whichever.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kernel {
     /// Plain Rust, one lane at a time.
@@ -121,16 +135,101 @@ enum Kernel {
     /// AVX2 registers of 8 lanes and FMA; only chosen when the processor has both.
     #[cfg(target_arch = "x86_64")]
     Avx2,
+    /// AVX-512F registers of 16 lanes (FMA included); only chosen when the processor has them.
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+/// The build [`forward`] and [`weight_grad`] run: an index into [`Kernel::available`], or
+/// `usize::MAX` for the best one. Only benchmarks change it ([`choose`]).
+static CHOSEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(usize::MAX);
+
+/// Run the build named `name` (`portable`, `avx2` or `avx512`) from now on, in every thread, or
+/// the best this processor has for `best`. Every build computes the same bits, so this changes
+/// speed only; it exists to time the builds side by side. An unknown name, or one this processor
+/// cannot run, is an error that lists those it can.
+pub(crate) fn choose(name: &str) -> Result<(), String> {
+    use std::sync::atomic::Ordering;
+    let available = Kernel::available();
+    if name == "best" {
+        CHOSEN.store(usize::MAX, Ordering::Relaxed);
+        return Ok(());
+    }
+    match available.iter().position(|k| k.name() == name) {
+        Some(i) => {
+            CHOSEN.store(i, Ordering::Relaxed);
+            Ok(())
+        }
+        None => Err(format!(
+            "convolution kernel {name:?}: this processor runs {} (or best)",
+            available
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// The name of the build that runs now.
+pub(crate) fn chosen() -> &'static str {
+    Kernel::best().name()
 }
 
 impl Kernel {
+    /// The chosen build ([`choose`]); by default the fastest this processor has.
     fn best() -> Kernel {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            return Kernel::Avx2;
+        let available = Kernel::available();
+        let i = CHOSEN.load(std::sync::atomic::Ordering::Relaxed);
+        available[i.min(available.len() - 1)]
+    }
+
+    /// Every build this processor can run, slowest first (detected once).
+    fn available() -> &'static [Kernel] {
+        static AVAILABLE: std::sync::OnceLock<Vec<Kernel>> = std::sync::OnceLock::new();
+        AVAILABLE.get_or_init(|| {
+            #[allow(unused_mut)]
+            let mut out = vec![Kernel::Portable];
+            #[cfg(target_arch = "x86_64")]
+            {
+                use std::arch::is_x86_feature_detected as has;
+                if has!("avx2") && has!("fma") {
+                    out.push(Kernel::Avx2);
+                }
+                if has!("avx512f") {
+                    out.push(Kernel::Avx512);
+                }
+            }
+            out
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kernel::Portable => "portable",
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => "avx2",
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => "avx512",
         }
-        Kernel::Portable
+    }
+
+    /// Neighbouring output pixels per forward block: as many sums as the registers hold.
+    fn pixels(self) -> usize {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => 10,
+            _ => 5,
+        }
+    }
+
+    /// Weight rows (taps x input channels) per weight-gradient block.
+    fn weight_rows(self) -> usize {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => 16,
+            _ => 6,
+        }
     }
 }
 
@@ -174,11 +273,11 @@ fn forward_with(
             while q < g.w {
                 // A rest between one and two blocks is split in two near-equal blocks (6 pixels as
                 // 3 + 3, not 5 + 1): a block of few pixels keeps too few sums in flight.
-                let left = g.w - q;
-                let n = if left > PIXELS && left < 2 * PIXELS {
+                let (left, most) = (g.w - q, kernel.pixels());
+                let n = if left > most && left < 2 * most {
                     left.div_ceil(2)
                 } else {
-                    left.min(PIXELS)
+                    left.min(most)
                 };
                 let at = (r + 1) * (g.w + 2) * g.c + (q + 1) * g.c;
                 for k in 0..o.div_ceil(LANES) {
@@ -194,13 +293,8 @@ fn forward_with(
                     let lanes = (o - k * LANES).min(LANES);
                     let out = ((b * g.h + r) * g.w + q) * o + k * LANES;
                     let bias = bias.map(|b| &b[k * LANES..k * LANES + lanes]);
-                    match n {
-                        5 => sums.store::<5>(bias, relu, &mut y[out..], o, lanes),
-                        4 => sums.store::<4>(bias, relu, &mut y[out..], o, lanes),
-                        3 => sums.store::<3>(bias, relu, &mut y[out..], o, lanes),
-                        2 => sums.store::<2>(bias, relu, &mut y[out..], o, lanes),
-                        _ => sums.store::<1>(bias, relu, &mut y[out..], o, lanes),
-                    }
+                    with_count!(n, P in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] =>
+                        sums.store::<P>(bias, relu, &mut y[out..], o, lanes));
                 }
                 q += n;
             }
@@ -248,6 +342,15 @@ impl Sums<'_> {
                     return;
                 }
                 unsafe { self.sums_avx2::<P>() }
+            }
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => {
+                // SAFETY: `Avx512` is only chosen where the processor has AVX-512F; the reads lie
+                // inside `img` and `wk` (asserted above) and the writes inside `y`.
+                unsafe {
+                    self.sums_avx512_store::<P>(bias, relu, &mut y[..(P - 1) * o + lanes], o, lanes)
+                };
+                return;
             }
         };
         for (p, a) in acc.iter().enumerate() {
@@ -371,6 +474,59 @@ impl Sums<'_> {
             }
         }
     }
+
+    /// The block's sums in one 16-lane register per pixel, + bias, rectified, and the first
+    /// `lanes` of each stored at `y[p * o..]` (masked: a partial block reads and writes only its
+    /// own lanes). The order of every sum and the epilogue are those of the AVX2 build.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn sums_avx512_store<const P: usize>(
+        &self,
+        bias: Option<&[f32]>,
+        relu: bool,
+        y: &mut [f32],
+        o: usize,
+        lanes: usize,
+    ) {
+        use std::arch::x86_64::*;
+        assert!((1..=LANES).contains(&lanes) && y.len() >= (P - 1) * o + lanes);
+        assert!(bias.is_none_or(|b| b.len() == lanes));
+        let mask = (u32::MAX >> (32 - lanes)) as __mmask16;
+        let c = self.c;
+        let (img, wk) = (self.img.as_ptr(), self.wk.as_ptr());
+        let mut acc = [_mm512_setzero_ps(); P];
+        // SAFETY (every block below): the caller checked that taps and weights lie inside the
+        // slices; `y` and `bias` hold the masked lanes (asserted here).
+        for dr in 0..3 {
+            unsafe {
+                let x0 = img.add(self.tap_row(dr));
+                let w0 = wk.add(dr * 3 * c * LANES);
+                for m in 0..3 * c {
+                    let wv = _mm512_loadu_ps(w0.add(m * LANES));
+                    for p in 0..P {
+                        let xv = _mm512_set1_ps(*x0.add(p * c + m));
+                        acc[p] = _mm512_fmadd_ps(xv, wv, acc[p]);
+                    }
+                }
+            }
+        }
+        let zero = _mm512_setzero_ps();
+        let b = match bias {
+            Some(b) => unsafe { _mm512_maskz_loadu_ps(mask, b.as_ptr()) },
+            None => zero,
+        };
+        for (p, &a) in acc.iter().enumerate() {
+            let mut s = a;
+            if bias.is_some() {
+                s = _mm512_add_ps(s, b);
+            }
+            if relu {
+                // As in the AVX2 build: NaN and -0 pass as in the portable epilogue.
+                s = _mm512_max_ps(zero, s);
+            }
+            unsafe { _mm512_mask_storeu_ps(y.as_mut_ptr().add(p * o), mask, s) };
+        }
+    }
 }
 
 fn weight_grad_with(
@@ -412,20 +568,14 @@ fn weight_grad_with(
                 dy: &dyb[(k * all + b0 * pixels) * LANES..(k * all + b1 * pixels) * LANES],
             };
             // Tap row dr's 3*C weight rows (taps (dr, 0..3) x channels) read 3*C values side by
-            // side in the padded image: blocks of up to CHANNELS of them.
+            // side in the padded image: blocks of up to `kernel.weight_rows()` of them.
             for dr in 0..3 {
                 let mut m0 = 0;
                 while m0 < 3 * c {
-                    let n = (3 * c - m0).min(CHANNELS);
+                    let n = (3 * c - m0).min(kernel.weight_rows());
                     let a = &mut acc[(k * rows + dr * 3 * c + m0) * LANES..];
-                    match n {
-                        6 => sweep.add::<6>(dr, m0, a),
-                        5 => sweep.add::<5>(dr, m0, a),
-                        4 => sweep.add::<4>(dr, m0, a),
-                        3 => sweep.add::<3>(dr, m0, a),
-                        2 => sweep.add::<2>(dr, m0, a),
-                        _ => sweep.add::<1>(dr, m0, a),
-                    }
+                    with_count!(n, N in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16] =>
+                        sweep.add::<N>(dr, m0, a));
                     m0 += n;
                 }
             }
@@ -469,6 +619,9 @@ impl Sweep<'_> {
             // inside `xpad` and `dy` (their shapes asserted above, the tap inside the border).
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => unsafe { self.add_avx2(dr, m0, a) },
+            // SAFETY: `Avx512` is only chosen where the processor has AVX-512F; reads as above.
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => unsafe { self.add_avx512(dr, m0, a) },
         };
         for (n, an) in a.iter().enumerate() {
             acc[n * LANES..(n + 1) * LANES].copy_from_slice(an);
@@ -550,6 +703,44 @@ impl Sweep<'_> {
             }
         }
         rows(lo, hi)
+    }
+
+    /// [`Sweep::add_avx2`] with one 16-lane register per weight row.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn add_avx512<const N: usize>(
+        &self,
+        dr: usize,
+        m0: usize,
+        mut a: [[f32; LANES]; N],
+    ) -> [[f32; LANES]; N] {
+        use std::arch::x86_64::*;
+        let g = self.g;
+        let (xp, dp) = (self.xpad.as_ptr(), self.dy.as_ptr());
+        let mut acc = [_mm512_setzero_ps(); N];
+        // SAFETY (every block below): as in `add_avx2`.
+        for (v, an) in acc.iter_mut().zip(&a) {
+            *v = unsafe { _mm512_loadu_ps(an.as_ptr()) };
+        }
+        let mut i = 0;
+        for b in 0..self.xpad.len() / g.padded_image() {
+            for r in 0..g.h {
+                for q in 0..g.w {
+                    unsafe {
+                        let d = _mm512_loadu_ps(dp.add(i * LANES));
+                        let x0 = xp.add(self.tap(b, r, q, dr) + m0);
+                        for (n, an) in acc.iter_mut().enumerate() {
+                            *an = _mm512_fmadd_ps(_mm512_set1_ps(*x0.add(n)), d, *an);
+                        }
+                    }
+                    i += 1;
+                }
+            }
+        }
+        for (an, v) in a.iter_mut().zip(acc) {
+            unsafe { _mm512_storeu_ps(an.as_mut_ptr(), v) };
+        }
+        a
     }
 }
 
@@ -701,11 +892,20 @@ mod tests {
     }
 
     #[test]
-    fn both_builds_agree_bit_for_bit() {
-        // The AVX2+FMA build and the portable one sum in the same order: equal to the bit, with
-        // bias and rectifier, and a NaN (of one payload) travelling through both.
+    fn every_build_agrees_bit_for_bit() {
+        // The AVX-512 and AVX2+FMA builds (those this processor has) and the portable one sum in
+        // the same order, with blocks of different sizes: equal to the bit, with bias and
+        // rectifier, partial lane blocks, and a NaN (of one payload) travelling through all.
         let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
-        for (h, w, c, o) in [(9, 9, 16, 16), (7, 13, 3, 16), (5, 6, 5, 20)] {
+        let kernels = Kernel::available();
+        eprintln!("kernels on this processor: {kernels:?}");
+        for (h, w, c, o) in [
+            (9, 9, 16, 16),
+            (7, 13, 3, 16),
+            (5, 6, 5, 20),
+            (11, 11, 16, 16),
+            (3, 23, 7, 9),
+        ] {
             let g = Geometry { h, w, c };
             let mut x = wave(3 * g.image(), 0.7);
             x[g.image() + 5] = f32::NAN;
@@ -717,17 +917,29 @@ mod tests {
             let n = 3 * h * w * o;
             let (mut y1, mut y2) = (vec![0.0; n], vec![0.0; n]);
             let (mut w1, mut w2) = (vec![0.0; 9 * c * o], vec![0.0; 9 * c * o]);
-            let best = Kernel::best();
-            for (bias, relu) in [(None, false), (Some(&bias[..]), true)] {
-                forward_with(best, g, &xpad, &wt, o, bias, relu, &mut y1);
-                forward_with(Kernel::Portable, g, &xpad, &wt, o, bias, relu, &mut y2);
-                assert_eq!(bits(&y1), bits(&y2));
+            for &kernel in &kernels[1..] {
+                for (bias, relu) in [(None, false), (Some(&bias[..]), true)] {
+                    forward_with(kernel, g, &xpad, &wt, o, bias, relu, &mut y1);
+                    forward_with(Kernel::Portable, g, &xpad, &wt, o, bias, relu, &mut y2);
+                    assert_eq!(bits(&y1), bits(&y2), "{kernel:?} forward");
+                }
+                assert!(y1.iter().any(|v| v.is_nan()) && y1.contains(&0.0));
+                weight_grad_with(kernel, g, &xpad, &dy, o, &mut w1);
+                weight_grad_with(Kernel::Portable, g, &xpad, &dy, o, &mut w2);
+                assert_eq!(bits(&w1), bits(&w2), "{kernel:?} weight gradient");
             }
-            assert!(y1.iter().any(|v| v.is_nan()) && y1.contains(&0.0));
-            weight_grad_with(best, g, &xpad, &dy, o, &mut w1);
-            weight_grad_with(Kernel::Portable, g, &xpad, &dy, o, &mut w2);
-            assert_eq!(bits(&w1), bits(&w2));
         }
+    }
+
+    #[test]
+    fn a_kernel_is_chosen_by_name_or_refused() {
+        let err = choose("avx7").unwrap_err();
+        assert!(
+            err.contains("\"avx7\"") && err.contains("portable"),
+            "{err}"
+        );
+        choose("best").unwrap();
+        assert_eq!(chosen(), Kernel::available().last().unwrap().name());
     }
 
     #[test]

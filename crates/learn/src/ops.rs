@@ -33,6 +33,20 @@ static GEMM_THREADS: AtomicUsize = AtomicUsize::new(1);
 /// does. (`im2col-gemm` was the lowering before the direct kernels.)
 pub const CONVOLUTION: &str = "direct-3x3";
 
+/// Time the convolutions with the build of their kernels named `name` (`portable`, `avx2`,
+/// `avx512`, or `best`, the default: the fastest this processor has), from now on and in every
+/// thread. All builds sum in the same order and give the same bits (tested), so this changes speed
+/// only; the speed examples take it to compare the builds side by side. An unknown name or one
+/// this processor cannot run is an error naming those it can.
+pub fn set_convolution_kernel(name: &str) -> std::result::Result<(), String> {
+    conv::choose(name)
+}
+
+/// The name of the convolution kernels' build that runs now (see [`set_convolution_kernel`]).
+pub fn convolution_kernel() -> &'static str {
+    conv::chosen()
+}
+
 /// Threads each matrix product may use (default 1). This changes speed only: `gemm` splits the
 /// output into blocks and sums every dot product in the same order whatever the thread count
 /// (checked by a test).
