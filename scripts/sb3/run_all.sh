@@ -3,6 +3,7 @@
 # settings. Usage (from anywhere):
 #   scripts/sb3/run_all.sh                                  # 1 and 2 threads, default steps
 #   THREADS="1" NETS="cnn" IMPLS="rust torch" REPEATS=2 scripts/sb3/run_all.sh
+#   KERNELS="avx2 avx512" ...                               # Rust once per convolution build
 # Before each run it waits (up to IDLE_WAIT seconds, default 300) until the CPUs are less than
 # IDLE_PCT percent busy (default 15) over a 3-second sample. After each run it prints the run's own
 # CPU time and the CPU time everything else on the machine took meanwhile: a run that shared the
@@ -15,6 +16,7 @@ THREADS="${THREADS:-1 2}"
 NETS="${NETS:-cnn mlp}"
 IMPLS="${IMPLS:-rust torch sb3}"
 REPEATS="${REPEATS:-1}"
+KERNELS="${KERNELS:-best}"
 CNN_STEPS="${CNN_STEPS:-32768}"
 MLP_STEPS="${MLP_STEPS:-65536}"
 IDLE_PCT="${IDLE_PCT:-15}"
@@ -66,8 +68,11 @@ for rep in $(seq "$REPEATS"); do
       for impl in $IMPLS; do
         wait_idle
         if [ "$impl" = rust ]; then
-          echo "== rust: speed -- $net $steps $t"
-          (cd "$root" && measured ./target/release/examples/speed "$net" "$steps" "$t")
+          for k in $KERNELS; do
+            [ "$k" = "${KERNELS%% *}" ] || wait_idle
+            echo "== rust: speed -- $net $steps $t $k"
+            (cd "$root" && measured ./target/release/examples/speed "$net" "$steps" "$t" "$k")
+          done
         else
           echo "== python: ppo_speed.py --impl $impl --net $net --steps $steps --threads $t"
           (cd "$here" && measured "$py" ppo_speed.py --impl "$impl" --net "$net" --steps "$steps" --threads "$t")
