@@ -24,10 +24,11 @@
 //! intrinsics (two 8-lane registers), the best the processor has chosen at run time, and a
 //! portable version in plain Rust with `f32::mul_add`, all written to the same order. A fused
 //! multiply-add rounds once whichever instruction or library routine computes it, so the three
-//! agree to the bit on every value that is not a NaN (tested), and a run trains the same weights
-//! on an AVX-512, an AVX2 or any other processor; where NaNs of two different payloads meet, which one comes out may differ
-//! (the software `fmaf` and `vfmadd` keep different ones), which matters only after training has
-//! diverged. The portable version is the fallback for processors without AVX2+FMA, and it is slow
+//! agree to the bit on every value that is not a NaN (tested): the convolutions give the same
+//! bits on an AVX-512, an AVX2 or any other processor (the fully connected layers' `gemm` products
+//! pick their own kernels; see docs/benchmarks.md). Where NaNs of two different payloads meet,
+//! which one comes out may differ (the software `fmaf` and `vfmadd` keep different ones), which
+//! matters only after training has diverged. The portable version is the fallback for processors without AVX2+FMA, and it is slow
 //! there (about 20x the AVX2 time: without hardware FMA, `mul_add` is a library call per lane).
 
 /// Lanes of one output-channel block (two 8-wide AVX2 registers, or one AVX-512 register).
@@ -149,17 +150,18 @@ static CHOSEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::
 /// speed only; it exists to time the builds side by side. An unknown name, or one this processor
 /// cannot run, is an error that lists those it can.
 pub(crate) fn choose(name: &str) -> Result<(), String> {
-    use std::sync::atomic::Ordering;
-    let available = Kernel::available();
+    let i = index_of(name, Kernel::available())?;
+    CHOSEN.store(i, std::sync::atomic::Ordering::Relaxed);
+    Ok(())
+}
+
+/// The index of the build named `name` among `available` (`usize::MAX` for `best`).
+fn index_of(name: &str, available: &[Kernel]) -> Result<usize, String> {
     if name == "best" {
-        CHOSEN.store(usize::MAX, Ordering::Relaxed);
-        return Ok(());
+        return Ok(usize::MAX);
     }
     match available.iter().position(|k| k.name() == name) {
-        Some(i) => {
-            CHOSEN.store(i, Ordering::Relaxed);
-            Ok(())
-        }
+        Some(i) => Ok(i),
         None => Err(format!(
             "convolution kernel {name:?}: this processor runs {} (or best)",
             available
@@ -184,7 +186,8 @@ impl Kernel {
         available[i.min(available.len() - 1)]
     }
 
-    /// Every build this processor can run, slowest first (detected once).
+    /// Every build this processor can run, in the order of their speed on the processors measured
+    /// (docs/benchmarks.md), slowest first; detected once.
     fn available() -> &'static [Kernel] {
         static AVAILABLE: std::sync::OnceLock<Vec<Kernel>> = std::sync::OnceLock::new();
         AVAILABLE.get_or_init(|| {
@@ -214,7 +217,8 @@ impl Kernel {
         }
     }
 
-    /// Neighbouring output pixels per forward block: as many sums as the registers hold.
+    /// Neighbouring output pixels per forward block: 5 with AVX2 (10 of its 16 registers hold
+    /// sums), 10 with AVX-512 (of 32; more did not pay in `conv_speed`'s shapes).
     fn pixels(self) -> usize {
         match self {
             #[cfg(target_arch = "x86_64")]
@@ -264,6 +268,7 @@ fn forward_with(
     if let Some(b) = bias {
         assert_eq!(b.len(), o, "convolution bias");
     }
+    debug_assert!(Kernel::available().contains(&kernel));
     let rows = 9 * g.c;
     let wb = lane_blocks(w, rows, o);
     for b in 0..images {
@@ -537,6 +542,7 @@ fn weight_grad_with(
     o: usize,
     dw: &mut [f32],
 ) {
+    debug_assert!(Kernel::available().contains(&kernel));
     let (c, pixels) = (g.c, g.h * g.w);
     let images = xpad.len() / g.padded_image().max(1);
     assert_eq!(images * g.padded_image(), xpad.len(), "padded images");
@@ -804,8 +810,8 @@ mod tests {
         }
     }
 
-    /// Shapes that exercise every block size: widths 1 to 11, channel counts above and below the
-    /// blocks, output widths of one, one partial and more than one lane block.
+    /// Shapes of many block sizes: widths 1 to 11, channel counts above and below the blocks,
+    /// output widths of one, one partial and more than one lane block.
     const SHAPES: [(usize, usize, usize, usize, usize); 6] = [
         (2, 3, 4, 2, 3),
         (1, 9, 9, 16, 16),
@@ -905,6 +911,10 @@ mod tests {
             (5, 6, 5, 20),
             (11, 11, 16, 16),
             (3, 23, 7, 9),
+            (1, 9, 1, 1),
+            (2, 8, 2, 3),
+            (1, 20, 6, 33),
+            (4, 3, 16, 16),
         ] {
             let g = Geometry { h, w, c };
             let mut x = wave(3 * g.image(), 0.7);
@@ -918,7 +928,12 @@ mod tests {
             let (mut y1, mut y2) = (vec![0.0; n], vec![0.0; n]);
             let (mut w1, mut w2) = (vec![0.0; 9 * c * o], vec![0.0; 9 * c * o]);
             for &kernel in &kernels[1..] {
-                for (bias, relu) in [(None, false), (Some(&bias[..]), true)] {
+                for (bias, relu) in [
+                    (None, false),
+                    (Some(&bias[..]), true),
+                    (Some(&bias[..]), false),
+                    (None, true),
+                ] {
                     forward_with(kernel, g, &xpad, &wt, o, bias, relu, &mut y1);
                     forward_with(Kernel::Portable, g, &xpad, &wt, o, bias, relu, &mut y2);
                     assert_eq!(bits(&y1), bits(&y2), "{kernel:?} forward");
@@ -933,6 +948,12 @@ mod tests {
 
     #[test]
     fn a_kernel_is_chosen_by_name_or_refused() {
+        let all = Kernel::available();
+        for (i, k) in all.iter().enumerate() {
+            assert_eq!(index_of(k.name(), all), Ok(i));
+        }
+        assert_eq!(index_of("best", all), Ok(usize::MAX));
+        assert!(index_of("avx2", &[Kernel::Portable]).is_err());
         let err = choose("avx7").unwrap_err();
         assert!(
             err.contains("\"avx7\"") && err.contains("portable"),
