@@ -106,6 +106,16 @@ pub enum UserError {
         dir.display()
     )]
     FolderBusy { dir: PathBuf, holder: String },
+    /// An audit whose config already is what one of its controls sets, so that control could
+    /// not test anything.
+    #[error(
+        "experiment '{experiment}': the control [{control}] of claim(s) {claims} leaves this config as it is, so running it could not test the claim; audit a config that control changes, or run without audit"
+    )]
+    InertControl {
+        experiment: String,
+        control: String,
+        claims: String,
+    },
     /// An experiment id nobody registered.
     #[error("unknown experiment '{id}' (known: {known})")]
     UnknownExperiment { id: String, known: String },

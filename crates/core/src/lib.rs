@@ -39,9 +39,9 @@ pub use error::{Error, Origin, UserError, is_user_error};
 pub use experiment::{Experiment, Figure, MetricSummary, PlotSpec, Results, Verdict, VerdictKind};
 pub use report::{escape_html, write_index};
 pub use run::{
-    CONTROLS_DIR, DEFAULT_MAX_UNITS, DynExperiment, Erased, RunOptions, RunOutcome, check_claims,
-    check_metrics_emitted, checked_claims, control_folder, control_sets, erase, find, measure_unit,
-    merge,
+    CONTROLS_DIR, DEFAULT_MAX_UNITS, DynExperiment, Erased, InertControl, RunOptions, RunOutcome,
+    check_claims, check_metrics_emitted, checked_claims, control_folder, control_sets, erase, find,
+    inert_controls, measure_unit, merge,
 };
 pub use shard::Shard;
 pub use stats::{Summary, mean_ci, paired_difference, welch_difference};

@@ -149,6 +149,47 @@ pub fn control_sets(claims: &[Claim]) -> Vec<Vec<String>> {
     out
 }
 
+/// A control that leaves a config as it is, and the claims that declare it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InertControl {
+    /// The control's overrides (`key=value`).
+    pub set: Vec<String>,
+    /// The ids of the claims that declare it.
+    pub claims: Vec<String>,
+}
+
+/// The distinct controls of `claims` that leave `config` as it is, each with the ids of the claims
+/// that declare it: run under such a control the model is the main run itself, so its verdict
+/// cannot differ and an audit would call the claim foregone without having tested it (e.g.
+/// `p_anywhere=0.0` on a run that already has `p_anywhere = 0.0`). `audit` refuses them.
+pub fn inert_controls(
+    e: &dyn DynExperiment,
+    config: &ResolvedConfig,
+) -> Result<Vec<InertControl>, Error> {
+    let claims = e.claims(config)?;
+    let mut inert = Vec::new();
+    for sets in control_sets(&claims) {
+        let control = e
+            .resolve_over(config, &sets)
+            .map_err(|err| Error::Contract {
+                experiment: e.id().to_owned(),
+                message: format!("control [{}] does not resolve: {err}", sets.join(" ")),
+            })?;
+        if control.table == config.table {
+            let ids = claims
+                .iter()
+                .filter(|c| c.controls.iter().any(|k| k.set == sets))
+                .map(|c| c.id.clone())
+                .collect();
+            inert.push(InertControl {
+                set: sets,
+                claims: ids,
+            });
+        }
+    }
+    Ok(inert)
+}
+
 /// An [`Experiment`] seen as a [`DynExperiment`].
 pub struct Erased<E>(pub E);
 
@@ -269,6 +310,14 @@ impl<E: Experiment> DynExperiment for Erased<E> {
     fn audit(&self, config: &ResolvedConfig, opts: &RunOptions) -> Result<RunOutcome, Error> {
         let sweep = Sweep::new(&self.0, config)?;
         sweep.check_size(opts.max_units)?;
+        if let Some(inert) = inert_controls(self, config)?.into_iter().next() {
+            return Err(UserError::InertControl {
+                experiment: self.0.id().to_owned(),
+                control: inert.set.join(" "),
+                claims: inert.claims.join(", "),
+            }
+            .into());
+        }
         for sets in control_sets(&sweep.claims) {
             let control = self.control_config(config, &sets)?;
             Sweep::new(&self.0, &control)?.check_size(opts.max_units)?;
@@ -516,8 +565,9 @@ fn prepare<E: Experiment>(
 /// Check an experiment's declarations as `run` and `audit` would, without running anything: under
 /// both default configs and under every control of the quick config (resolved as `cruxlab audit`
 /// resolves it) the metrics, claims, plots and conditions pass the framework's checks; every claim
-/// declares a control; and each control's config still declares the claims that name it. Returns
-/// the quick config's claim ids.
+/// declares a control; each control's config still declares the claims that name it; and no
+/// control leaves either default config as it is ([`inert_controls`]). Returns the quick config's
+/// claim ids.
 pub fn check_claims(e: &dyn DynExperiment) -> Result<Vec<String>, String> {
     let resolve = |quick| {
         e.resolve(&Overrides {
@@ -551,6 +601,16 @@ pub fn check_claims(e: &dyn DynExperiment) -> Result<Vec<String>, String> {
                 "{}: claim {} is not declared under its control {sets:?}",
                 e.id(),
                 c.id
+            ));
+        }
+    }
+    for (name, config) in [("full", resolve(false)?), ("quick", quick)] {
+        let inert = inert_controls(e, &config).map_err(|err| err.to_string())?;
+        if let Some(InertControl { set, claims }) = inert.first() {
+            return Err(format!(
+                "{}: control {set:?} of {} leaves the {name} config as it is",
+                e.id(),
+                claims.join(", ")
             ));
         }
     }

@@ -78,10 +78,12 @@
 //!   with `clamp_channels` K > 1 the K best-tracking channels are clamped together, each at its
 //!   own largest value times `clamp_scale`.
 //!
-//! **Controls** (`cruxlab audit retarget-learned`): `p_anywhere=0.0` (the corner-only policy, which
-//! ignores the diamond, so no diamond edit should move it; inside `suite` it is misgeneralize's
-//! policy, already trained) for the steering and editing claims; `planner_budget=1` (search held to
-//! one expansion per decision) for `edit-matches-search`.
+//! **Controls** (`cruxlab audit retarget-learned`): `region=1, p_anywhere=0.0` (the corner-only
+//! policy, which ignores the diamond, so no diamond edit should move it; inside `suite` it is
+//! misgeneralize's policy, already trained; the region is set too, so that a run of Turner's arm,
+//! region 5 with no anywhere-levels, gets the corner-only policy as its control, not itself) for
+//! the steering and editing claims; `planner_budget=1` (search held to one expansion per decision)
+//! for `edit-matches-search`.
 
 use candle_core::Tensor;
 use cruxlab_agents::{AgentKind, play};
@@ -1106,9 +1108,9 @@ by clamping one channel."
         let has = |m: Method| config.methods.contains(&m);
         let method = |m: Method| at(&[("method", json!(m))]);
         let ignores_diamond = Control::new(
-            &["p_anywhere=0.0"],
+            &["region=1", "p_anywhere=0.0"],
             VerdictKind::Refuted,
-            "the policy trained with the diamond always on the corner cell (misgeneralize's, shared inside suite) ignores the diamond out of distribution, so neither removing it nor adding a diamond direction should move it",
+            "the policy trained with the diamond always on the corner cell (misgeneralize's, shared inside suite) ignores the diamond out of distribution, so neither removing it nor adding a diamond direction should move it; the region is set too, so that the control is the corner-only policy whatever region the run trains on",
         );
         let mut claims = Vec::new();
         if let (true, Some(layer), Some(&coefficient)) = (

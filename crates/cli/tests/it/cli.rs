@@ -427,6 +427,30 @@ fn audit_runs_every_control_and_records_the_status_per_claim() {
 }
 
 #[test]
+fn an_audit_whose_config_already_is_a_control_is_refused_before_anything_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("audit");
+    let mut args = vec!["audit", "retarget", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(TINY);
+    // `swap-loses-half` declares the control `sizes=[5]`: on 5x5 levels it is this run itself.
+    args.extend_from_slice(&["--set", "sizes=[5]"]);
+    let o = cruxlab(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("[sizes=[5]]") && err.contains("swap-loses-half"),
+        "{err}"
+    );
+    assert!(!out.exists(), "a refused audit writes nothing");
+    // The same config runs without audit.
+    let mut args = vec!["run", "retarget", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(TINY);
+    args.extend_from_slice(&["--set", "sizes=[5]"]);
+    let o = cruxlab(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
 fn sensitivity_reports_shares_and_rejects_bad_ranges() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("sens");
