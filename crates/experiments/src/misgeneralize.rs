@@ -477,6 +477,18 @@ squares, 83% predicted by a 4-feature regression)."
     }
 
     fn plots(&self, config: &Config) -> Vec<PlotSpec> {
+        // A dose-response (one region, several fractions) is drawn against the fraction; any other
+        // grid against the region's side, one line per fraction.
+        let dose_response = config.regions.len() == 1 && config.p_anywhere.len() > 1;
+        let (x, x_label, series) = if dose_response {
+            (
+                "p_anywhere",
+                "fraction of training levels with the diamond anywhere",
+                "region",
+            )
+        } else {
+            ("region", "side of the training region", "p_anywhere")
+        };
         let mut plots = Vec::new();
         for (metric, label) in [
             ("ood_success", "diamond reached, out of distribution"),
@@ -496,14 +508,13 @@ squares, 83% predicted by a 4-feature regression)."
                 title: label.into(),
                 metric: metric.into(),
                 y_label: metric.replace('_', " "),
-                x: "region".into(),
-                x_label: "side of the training region".into(),
+                x: x.into(),
+                x_label: x_label.into(),
                 log_x: false,
-                series: vec!["p_anywhere".into()],
+                series: vec![series.into()],
                 filter: Vec::new(),
             });
         }
-        let _ = config;
         plots
     }
 }
@@ -567,6 +578,26 @@ mod tests {
                 "features-predict"
             ]
         );
+    }
+
+    #[test]
+    fn a_dose_response_is_plotted_against_the_fraction_and_a_region_sweep_against_the_side() {
+        let mut config = Misgeneralize.default_config(false);
+        config.regions = vec![1];
+        config.p_anywhere = vec![0.0, 0.01, 0.05];
+        for plot in Misgeneralize.plots(&config) {
+            assert_eq!(
+                (plot.x.as_str(), plot.series.as_slice()),
+                ("p_anywhere", &["region".to_string()][..])
+            );
+        }
+        config.regions = vec![1, 3];
+        for plot in Misgeneralize.plots(&config) {
+            assert_eq!(
+                (plot.x.as_str(), plot.series.as_slice()),
+                ("region", &["p_anywhere".to_string()][..])
+            );
+        }
     }
 
     #[test]
