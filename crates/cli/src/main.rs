@@ -4,7 +4,6 @@ mod bargain;
 mod safety;
 mod scaling;
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -312,7 +311,9 @@ fn dispatch(cli: Cli) -> Result<()> {
         }
     }
     let experiments = cruxlab_experiments::registry();
-    let progress = std::io::stderr().is_terminal();
+    // Progress is always asked for: on a terminal it is a bar, in a log a plain line now and then
+    // (cruxlab_core::progress).
+    let progress = true;
     let run_options = |out: PathBuf, shard: Option<Shard>| RunOptions {
         out,
         shard,

@@ -30,7 +30,8 @@ pub struct RunOptions {
     pub out: PathBuf,
     /// Run only this shard of the sweep.
     pub shard: Option<Shard>,
-    /// Show a progress bar on stderr (only when stderr is a terminal).
+    /// Show progress on stderr: a bar on a terminal, an occasional plain line elsewhere
+    /// ([`crate::progress::bar`]).
     pub progress: bool,
     /// Run in a rayon pool of this many threads (default: rayon's global pool).
     pub threads: Option<usize>,
