@@ -36,6 +36,7 @@ pub fn bar(prefix: &str, len: u64, done: u64, noun: &str, show: bool) -> Progres
         bar.set_draw_target(ProgressDrawTarget::term_like(Box::new(LogLines::new(
             std::io::stderr(),
             LOG_EVERY,
+            format!(": {len}/{len} {noun},"),
         ))));
         bar
     }
@@ -50,10 +51,13 @@ fn styled(len: u64, done: u64, prefix: &str, template: &str) -> ProgressBar {
 }
 
 /// A draw target that turns each redraw into one line, written only when `every` has passed since
-/// it was made and since the line before.
+/// it was made and since the line before; the last step's line (the one containing `finished`) is
+/// written whenever `every` has passed since it was made, so a long job's log ends on its count.
 struct LogLines<W> {
     out: Mutex<W>,
     every: Duration,
+    finished: String,
+    made: Instant,
     state: Mutex<LogState>,
 }
 
@@ -63,13 +67,16 @@ struct LogState {
 }
 
 impl<W> LogLines<W> {
-    fn new(out: W, every: Duration) -> Self {
+    fn new(out: W, every: Duration, finished: String) -> Self {
+        let made = Instant::now();
         LogLines {
             out: Mutex::new(out),
             every,
+            finished,
+            made,
             state: Mutex::new(LogState {
                 line: String::new(),
-                last: Instant::now(),
+                last: made,
             }),
         }
     }
@@ -114,7 +121,12 @@ impl<W: Write + Send> TermLike for LogLines<W> {
         let mut state = self.state.lock().expect("progress state");
         let line = std::mem::take(&mut state.line);
         let line = line.trim();
-        if line.is_empty() || state.last.elapsed() < self.every {
+        let due = if line.contains(&self.finished) {
+            self.made.elapsed() >= self.every
+        } else {
+            state.last.elapsed() >= self.every
+        };
+        if line.is_empty() || !due {
             return Ok(());
         }
         state.last = Instant::now();
@@ -146,6 +158,11 @@ mod tests {
     }
 
     fn logged(every: Duration, steps: u64) -> String {
+        logged_after(every, steps, Duration::ZERO)
+    }
+
+    /// `steps` steps, the last one `pause` after the others.
+    fn logged_after(every: Duration, steps: u64, pause: Duration) -> String {
         let out = Shared::default();
         let bar = styled(
             steps,
@@ -156,8 +173,12 @@ mod tests {
         bar.set_draw_target(ProgressDrawTarget::term_like(Box::new(LogLines::new(
             out.clone(),
             every,
+            format!(": {steps}/{steps} units,"),
         ))));
-        for _ in 0..steps {
+        for step in 0..steps {
+            if step + 1 == steps {
+                std::thread::sleep(pause);
+            }
             bar.inc(1);
         }
         drop(bar);
@@ -179,5 +200,16 @@ mod tests {
     #[test]
     fn off_a_terminal_a_job_shorter_than_the_interval_writes_nothing() {
         assert_eq!(logged(Duration::from_secs(3600), 5), "");
+    }
+
+    #[test]
+    fn off_a_terminal_the_last_step_is_written_once_the_job_has_run_the_interval() {
+        // Interval 50 ms: the last step, at least 60 ms in, is written even if the line before it
+        // was written less than 50 ms earlier (or not at all).
+        let text = logged_after(Duration::from_millis(50), 3, Duration::from_millis(60));
+        assert!(
+            text.ends_with("sweep: 3/3 units, 00:00:00 elapsed\n"),
+            "{text:?}"
+        );
     }
 }
