@@ -31,22 +31,7 @@
 //! matters only after training has diverged. The portable version is the fallback for processors without AVX2+FMA, and it is slow
 //! there (about 20x the AVX2 time: without hardware FMA, `mul_add` is a library call per lane).
 
-/// Lanes of one output-channel block (two 8-wide AVX2 registers, or one AVX-512 register).
-const LANES: usize = 16;
-
-/// `$body` with the constant `$k` bound to the run-time count `$n`, one of `$counts`: a const
-/// generic chosen at run time.
-macro_rules! with_count {
-    ($n:expr, $k:ident in [$($count:literal),+] => $body:expr) => {
-        match $n {
-            $($count => {
-                const $k: usize = $count;
-                $body
-            })+
-            n => unreachable!("a block of {n}"),
-        }
-    };
-}
+use crate::kernel::{Kernel, LANES};
 
 /// Geometry of a 3x3 same-padded convolution: `h x w` images of `c` channels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,115 +111,6 @@ pub(crate) fn forward(
 /// (every value written).
 pub(crate) fn weight_grad(g: Geometry, xpad: &[f32], dy: &[f32], o: usize, dw: &mut [f32]) {
     weight_grad_with(Kernel::best(), g, xpad, dy, o, dw)
-}
-
-/// Which build of the inner loops runs: the same sums in the same order, whichever.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kernel {
-    /// Plain Rust, one lane at a time.
-    Portable,
-    /// AVX2 registers of 8 lanes and FMA; only chosen when the processor has both.
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    /// AVX-512F registers of 16 lanes (FMA included); only chosen when the processor has them.
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-}
-
-/// The build [`forward`] and [`weight_grad`] run: an index into [`Kernel::available`], or
-/// `usize::MAX` for the best one. Only benchmarks change it ([`choose`]).
-static CHOSEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(usize::MAX);
-
-/// Run the build named `name` (`portable`, `avx2` or `avx512`) from now on, in every thread, or
-/// the best this processor has for `best`. Every build computes the same bits, so this changes
-/// speed only; it exists to time the builds side by side. An unknown name, or one this processor
-/// cannot run, is an error that lists those it can.
-pub(crate) fn choose(name: &str) -> Result<(), String> {
-    let i = index_of(name, Kernel::available())?;
-    CHOSEN.store(i, std::sync::atomic::Ordering::Relaxed);
-    Ok(())
-}
-
-/// The index of the build named `name` among `available` (`usize::MAX` for `best`).
-fn index_of(name: &str, available: &[Kernel]) -> Result<usize, String> {
-    if name == "best" {
-        return Ok(usize::MAX);
-    }
-    match available.iter().position(|k| k.name() == name) {
-        Some(i) => Ok(i),
-        None => Err(format!(
-            "convolution kernel {name:?}: this processor runs {} (or best)",
-            available
-                .iter()
-                .map(|k| k.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    }
-}
-
-/// The name of the build that runs now.
-pub(crate) fn chosen() -> &'static str {
-    Kernel::best().name()
-}
-
-impl Kernel {
-    /// The chosen build ([`choose`]); by default the fastest this processor has.
-    fn best() -> Kernel {
-        let available = Kernel::available();
-        let i = CHOSEN.load(std::sync::atomic::Ordering::Relaxed);
-        available[i.min(available.len() - 1)]
-    }
-
-    /// Every build this processor can run, in the order of their speed on the processors measured
-    /// (docs/benchmarks.md), slowest first; detected once.
-    fn available() -> &'static [Kernel] {
-        static AVAILABLE: std::sync::OnceLock<Vec<Kernel>> = std::sync::OnceLock::new();
-        AVAILABLE.get_or_init(|| {
-            #[allow(unused_mut)]
-            let mut out = vec![Kernel::Portable];
-            #[cfg(target_arch = "x86_64")]
-            {
-                use std::arch::is_x86_feature_detected as has;
-                if has!("avx2") && has!("fma") {
-                    out.push(Kernel::Avx2);
-                }
-                if has!("avx512f") {
-                    out.push(Kernel::Avx512);
-                }
-            }
-            out
-        })
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Kernel::Portable => "portable",
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2 => "avx2",
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512 => "avx512",
-        }
-    }
-
-    /// Neighbouring output pixels per forward block: 5 with AVX2 (10 of its 16 registers hold
-    /// sums), 10 with AVX-512 (of 32; more did not pay in `conv_speed`'s shapes).
-    fn pixels(self) -> usize {
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512 => 10,
-            _ => 5,
-        }
-    }
-
-    /// Weight rows (taps x input channels) per weight-gradient block.
-    fn weight_rows(self) -> usize {
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Kernel::Avx512 => 16,
-            _ => 6,
-        }
-    }
 }
 
 /// The weights with each row's `O` values split into blocks of [`LANES`] (the last zero-filled):
@@ -944,23 +820,6 @@ mod tests {
                 assert_eq!(bits(&w1), bits(&w2), "{kernel:?} weight gradient");
             }
         }
-    }
-
-    #[test]
-    fn a_kernel_is_chosen_by_name_or_refused() {
-        let all = Kernel::available();
-        for (i, k) in all.iter().enumerate() {
-            assert_eq!(index_of(k.name(), all), Ok(i));
-        }
-        assert_eq!(index_of("best", all), Ok(usize::MAX));
-        assert!(index_of("avx2", &[Kernel::Portable]).is_err());
-        let err = choose("avx7").unwrap_err();
-        assert!(
-            err.contains("\"avx7\"") && err.contains("portable"),
-            "{err}"
-        );
-        choose("best").unwrap();
-        assert_eq!(chosen(), Kernel::available().last().unwrap().name());
     }
 
     #[test]

@@ -33,10 +33,26 @@
 // Index loops over parallel arrays (time step x environment) read like the equations they code.
 #![allow(clippy::needless_range_loop)]
 
+/// `$body` with the constant `$k` bound to the run-time count `$n`, one of `$counts`: a const
+/// generic chosen at run time.
+macro_rules! with_count {
+    ($n:expr, $k:ident in [$($count:literal),+] => $body:expr) => {
+        match $n {
+            $($count => {
+                const $k: usize = $count;
+                $body
+            })+
+            n => unreachable!("a block of {n}"),
+        }
+    };
+}
+
 pub mod checkpoint;
 mod conv;
+mod dense;
 pub mod envs;
 pub mod interp;
+mod kernel;
 pub mod levels;
 pub mod logistic;
 pub mod net;

@@ -20,7 +20,8 @@
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::conv;
+use crate::kernel::{self, Kernel};
+use crate::{conv, dense};
 use candle_core::{
     CpuStorage, CustomOp1, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor, bail,
 };
@@ -39,12 +40,12 @@ pub const CONVOLUTION: &str = "direct-3x3";
 /// only; the speed examples take it to compare the builds side by side. An unknown name or one
 /// this processor cannot run is an error naming those it can.
 pub fn set_convolution_kernel(name: &str) -> std::result::Result<(), String> {
-    conv::choose(name)
+    kernel::choose(name)
 }
 
 /// The name of the convolution kernels' build that runs now (see [`set_convolution_kernel`]).
 pub fn convolution_kernel() -> &'static str {
-    conv::chosen()
+    kernel::chosen()
 }
 
 /// Threads each matrix product may use (default 1). This changes speed only: `gemm` splits the
@@ -87,17 +88,17 @@ fn contiguous<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [f32]
 
 /// A matrix operand: `rows x cols` values of `data` at `r * rs + c * cs`.
 #[derive(Clone, Copy)]
-struct Operand<'a> {
-    data: &'a [f32],
-    rows: usize,
-    cols: usize,
-    rs: usize,
-    cs: usize,
+pub(crate) struct Operand<'a> {
+    pub(crate) data: &'a [f32],
+    pub(crate) rows: usize,
+    pub(crate) cols: usize,
+    pub(crate) rs: usize,
+    pub(crate) cs: usize,
 }
 
 impl<'a> Operand<'a> {
     /// A row-major contiguous matrix.
-    fn dense(data: &'a [f32], rows: usize, cols: usize) -> Self {
+    pub(crate) fn dense(data: &'a [f32], rows: usize, cols: usize) -> Self {
         Operand {
             data,
             rows,
@@ -128,7 +129,7 @@ impl<'a> Operand<'a> {
         }
     }
 
-    fn t(self) -> Self {
+    pub(crate) fn t(self) -> Self {
         Operand {
             data: self.data,
             rows: self.cols,
@@ -146,7 +147,8 @@ impl<'a> Operand<'a> {
     }
 }
 
-/// `a b`, each value written once by `gemm`, never zero-filled first.
+/// `a b`: on `gemm`'s packed path computed by `crate::dense` in the same order (same bits, and
+/// AVX-512 where the processor has it), elsewhere by `gemm`.
 fn product(a: Operand, b: Operand) -> Result<Vec<f32>> {
     if a.cols != b.rows {
         bail!(
@@ -164,8 +166,17 @@ fn product(a: Operand, b: Operand) -> Result<Vec<f32>> {
     if m == 0 || n == 0 || k == 0 {
         return Ok(vec![0.0; m * n]);
     }
-    let mut out = Vec::with_capacity(m * n);
     let threads = gemm_threads();
+    if threads == 1 && dense::takes_packed_path(a, b) {
+        return Ok(dense::product(a, b));
+    }
+    Ok(gemm_product(a, b, threads))
+}
+
+/// `a b` through `gemm` on `threads` threads (operands checked by the caller, none empty).
+pub(crate) fn gemm_product(a: Operand, b: Operand, threads: usize) -> Vec<f32> {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let mut out = Vec::with_capacity(m * n);
     let parallelism = if threads > 1 {
         gemm::Parallelism::Rayon(threads)
     } else {
@@ -198,7 +209,7 @@ fn product(a: Operand, b: Operand) -> Result<Vec<f32>> {
         );
         out.set_len(m * n);
     }
-    Ok(out)
+    out
 }
 
 /// A matrix operand's values, row-major and contiguous.
@@ -215,12 +226,14 @@ fn dense_weights(w: Operand) -> Vec<f32> {
 /// Add the bias to every row and rectify, in place. `y < 0` is false for NaN, so a non-finite
 /// value travels on to the loss instead of being rectified away.
 fn bias_relu(out: &mut [f32], bias: &[f32]) {
-    for row in out.chunks_exact_mut(bias.len()) {
-        for (o, &b) in row.iter_mut().zip(bias) {
-            let y = *o + b;
-            *o = if y < 0.0 { 0.0 } else { y };
+    Kernel::best().vectorized(|| {
+        for row in out.chunks_exact_mut(bias.len()) {
+            for (o, &b) in row.iter_mut().zip(bias) {
+                let y = *o + b;
+                *o = if y < 0.0 { 0.0 } else { y };
+            }
         }
-    }
+    })
 }
 
 struct MatMul;
@@ -394,11 +407,12 @@ impl CustomOp2 for ActiveGrad {
     ) -> Result<(CpuStorage, Shape)> {
         let g = contiguous(s1, l1, "relu gradient")?;
         let r = contiguous(s2, l2, "relu gradient")?;
-        let out = g
-            .iter()
-            .zip(r)
-            .map(|(&g, &r)| if r > 0.0 { g } else { 0.0 })
-            .collect();
+        let out = Kernel::best().vectorized(|| {
+            g.iter()
+                .zip(r)
+                .map(|(&g, &r)| if r > 0.0 { g } else { 0.0 })
+                .collect()
+        });
         Ok((CpuStorage::F32(out), l1.shape().clone()))
     }
 }
@@ -414,11 +428,15 @@ impl CustomOp1 for ColumnSum {
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
         let n = *l.dims().last().unwrap_or(&1);
         let mut out = vec![0.0f32; n];
-        for row in contiguous(s, l, "column sum")?.chunks_exact(n.max(1)) {
-            for (o, v) in out.iter_mut().zip(row) {
-                *o += v;
+        let rows = contiguous(s, l, "column sum")?;
+        // Lanes run across columns; each column still sums its rows in order.
+        Kernel::best().vectorized(|| {
+            for row in rows.chunks_exact(n.max(1)) {
+                for (o, v) in out.iter_mut().zip(row) {
+                    *o += v;
+                }
             }
-        }
+        });
         Ok((CpuStorage::F32(out), Shape::from(n)))
     }
 }

@@ -44,6 +44,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint;
 use crate::envs::Envs;
+use crate::kernel::Kernel;
 use crate::net::{ACTIONS, ActorCritic, log_softmax, probabilities};
 
 /// PPO's hyperparameters. Defaults follow CleanRL's `ppo.py` except where noted.
@@ -354,14 +355,16 @@ impl Adam {
             let (m, v) = (&mut self.m[k], &mut self.v[k]);
             assert!(m.len() == p.len() && v.len() == p.len() && g.len() == p.len());
             // Zipped slices, so that the compiler sees no aliasing and no bounds checks and runs
-            // the loop four lanes at a time; each element's arithmetic (and so every bit of the
-            // result) is what the plain scalar loop computes.
+            // the loop as many lanes at a time as the registers hold; each element's arithmetic
+            // (and so every bit of the result) is what the plain scalar loop computes.
             let eps = self.eps;
-            for (((p, m), v), &g) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
-                *m = flush_subnormal(Self::BETA1 * *m + (1.0 - Self::BETA1) * g);
-                *v = flush_subnormal(Self::BETA2 * *v + (1.0 - Self::BETA2) * g * g);
-                *p -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
-            }
+            Kernel::best().vectorized(|| {
+                for (((p, m), v), &g) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
+                    *m = flush_subnormal(Self::BETA1 * *m + (1.0 - Self::BETA1) * g);
+                    *v = flush_subnormal(Self::BETA2 * *v + (1.0 - Self::BETA2) * g * g);
+                    *p -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+                }
+            });
             var.set(&Tensor::from_vec(p, var.dims(), &Device::Cpu)?)?;
         }
         Ok(())
