@@ -4,6 +4,7 @@
 #   scripts/sb3/run_all.sh                                  # 1 and 2 threads, default steps
 #   THREADS="1" NETS="cnn" IMPLS="rust torch" REPEATS=2 scripts/sb3/run_all.sh
 #   KERNELS="avx2 avx512" ...                               # Rust once per convolution build
+#   BASELINE=/path/to/examples/speed ...                    # also an earlier build, same rounds
 # Before each run it waits (up to IDLE_WAIT seconds, default 300) until the CPUs are less than
 # IDLE_PCT percent busy (default 15) over a 3-second sample. After each run it prints the run's own
 # CPU time and the CPU time everything else on the machine took meanwhile: a run that shared the
@@ -72,6 +73,11 @@ for rep in $(seq "$REPEATS"); do
             [ "$k" = "${KERNELS%% *}" ] || wait_idle
             echo "== rust: speed -- $net $steps $t $k"
             (cd "$root" && measured ./target/release/examples/speed "$net" "$steps" "$t" "$k")
+            if [ -n "${BASELINE:-}" ]; then
+              wait_idle
+              echo "== rust baseline: $BASELINE -- $net $steps $t $k"
+              measured "$BASELINE" "$net" "$steps" "$t" "$k"
+            fi
           done
         else
           echo "== python: ppo_speed.py --impl $impl --net $net --steps $steps --threads $t"

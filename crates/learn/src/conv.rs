@@ -25,8 +25,8 @@
 //! portable version in plain Rust with `f32::mul_add`, all written to the same order. A fused
 //! multiply-add rounds once whichever instruction or library routine computes it, so the three
 //! agree to the bit on every value that is not a NaN (tested): the convolutions give the same
-//! bits on an AVX-512, an AVX2 or any other processor (the fully connected layers' `gemm` products
-//! pick their own kernels; see docs/benchmarks.md). Where NaNs of two different payloads meet,
+//! bits on an AVX-512, an AVX2 or any other processor (so do the fully connected layers'
+//! products, `crate::dense`). Where NaNs of two different payloads meet,
 //! which one comes out may differ (the software `fmaf` and `vfmadd` keep different ones), which
 //! matters only after training has diverged. The portable version is the fallback for processors without AVX2+FMA, and it is slow
 //! there (about 20x the AVX2 time: without hardware FMA, `mul_add` is a library call per lane).

@@ -20,6 +20,8 @@
 //! `x W` is computed as `(W^T x^T)^T`, with `x` copied transposed once (a depth-major copy costs
 //! one read per multiply-add row, the product 36).
 
+use std::mem::MaybeUninit;
+
 use crate::kernel::{Kernel, LANES};
 use crate::ops::Operand;
 
@@ -57,28 +59,20 @@ pub(crate) fn product(a: Operand, b: Operand) -> Vec<f32> {
 pub(crate) fn product_with(kernel: Kernel, a: Operand, b: Operand) -> Vec<f32> {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert_eq!(k, b.rows, "product: operands do not chain");
-    let depth = depth_block(m, n, k);
-    let mut out = vec![0.0f32; m * n];
-    if m == 0 || n == 0 {
-        return out;
+    if m == 0 || n == 0 || k == 0 {
+        return vec![0.0; m * n];
     }
-    // Lanes wasted with the output's columns (n) or its rows (m) in the registers.
-    let waste = |x: usize| x.div_ceil(LANES) * LANES - x;
-    if waste(m) * n < waste(n) * m {
-        // out^T = b^T a^T: the lanes run over a's rows, which must lie side by side in memory.
+    let depth = depth_block(m, n, k);
+    if transposed_is_cheaper(a, b) {
+        // out^T = b^T a^T: the lanes run over a's rows.
         let lanes = contiguous_rows(a.t());
-        let mut t = vec![0.0f32; n * m];
         let panel = Panel {
             s: b.t(),
             l: lanes.as_operand(),
             depth,
         };
-        panel.run(kernel, &mut t);
-        for (j, row) in t.chunks_exact(m).enumerate() {
-            for (i, &v) in row.iter().enumerate() {
-                out[i * n + j] = v;
-            }
-        }
+        let t = panel.run(kernel);
+        transposed(Operand::dense(&t, n, m))
     } else {
         let lanes = contiguous_rows(b);
         let panel = Panel {
@@ -86,9 +80,26 @@ pub(crate) fn product_with(kernel: Kernel, a: Operand, b: Operand) -> Vec<f32> {
             l: lanes.as_operand(),
             depth,
         };
-        panel.run(kernel, &mut out);
+        panel.run(kernel)
     }
-    out
+}
+
+/// Whether `(b^T a^T)^T` costs less than `a b`, counting multiply-add instructions on 16-lane
+/// registers (lanes past a dimension's end are wasted), 2 per value copied to make the lane
+/// operand's rows contiguous, and 2 per value of the output transposed back. Which is cheaper
+/// changes the speed only: each output is the same chain either way.
+fn transposed_is_cheaper(a: Operand, b: Operand) -> bool {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    let copy = |x: Operand| {
+        if x.cs == 1 || x.cols == 1 {
+            0
+        } else {
+            2 * x.rows * x.cols
+        }
+    };
+    let direct = m * n.div_ceil(LANES) * k + copy(b);
+    let transposed = n * m.div_ceil(LANES) * k + copy(a.t()) + 2 * m * n;
+    transposed < direct
 }
 
 /// A matrix whose rows are contiguous: borrowed as it is when they already are, else copied
@@ -111,13 +122,24 @@ fn contiguous_rows(x: Operand) -> Rows {
     if x.cs == 1 || x.cols == 1 {
         return Rows::Borrowed(Operand { cs: 1, ..x });
     }
-    let mut v = Vec::with_capacity(x.rows * x.cols);
-    for r in 0..x.rows {
-        for c in 0..x.cols {
-            v.push(x.data[r * x.rs + c * x.cs]);
+    Rows::Owned(transposed(x.t()), x.rows, x.cols)
+}
+
+/// `x^T`, row-major, copied in tiles so that both sides' cache lines are used whole.
+fn transposed(x: Operand) -> Vec<f32> {
+    const TILE: usize = 16;
+    let (rows, cols) = (x.rows, x.cols);
+    let mut out = vec![0.0f32; rows * cols];
+    for r0 in (0..rows).step_by(TILE) {
+        for c0 in (0..cols).step_by(TILE) {
+            for r in r0..(r0 + TILE).min(rows) {
+                for c in c0..(c0 + TILE).min(cols) {
+                    out[c * rows + r] = x.data[r * x.rs + c * x.cs];
+                }
+            }
         }
     }
-    Rows::Owned(v, x.rows, x.cols)
+    out
 }
 
 /// `out[r, c] = sum_p s[r, p] l[p, c]` (`out` row-major, `l`'s rows contiguous), each sum one
@@ -129,11 +151,18 @@ struct Panel<'a> {
 }
 
 impl Panel<'_> {
-    fn run(&self, kernel: Kernel, out: &mut [f32]) {
+    /// The output, `[s.rows, l.cols]` row-major, every value written once by the first depth
+    /// block (never zero-filled first) and added to by the others.
+    fn run(&self, kernel: Kernel) -> Vec<f32> {
         let (rows, cols, k) = (self.s.rows, self.l.cols, self.s.cols);
         assert_eq!(k, self.l.rows);
         assert_eq!(self.l.cs, 1);
-        assert_eq!(out.len(), rows * cols);
+        assert!(
+            k > 0,
+            "a product of depth 0 has no first block to write its output"
+        );
+        let mut output = Vec::with_capacity(rows * cols);
+        let out = &mut output.spare_capacity_mut()[..rows * cols];
         // Every value read lies inside the operands' slices.
         assert!(
             rows == 0 || k == 0 || (rows - 1) * self.s.rs + (k - 1) * self.s.cs < self.s.data.len()
@@ -170,6 +199,10 @@ impl Panel<'_> {
             }
             c0 += width;
         }
+        // SAFETY: the blocks tile the output, and each wrote all its values in its first depth
+        // block (`first`, k > 0).
+        unsafe { output.set_len(rows * cols) };
+        output
     }
 }
 
@@ -191,7 +224,7 @@ impl Block<'_> {
         p0: usize,
         p1: usize,
         first: bool,
-        out: &mut [f32],
+        out: &mut [MaybeUninit<f32>],
     ) {
         let cols = self.panel.l.cols;
         assert!(self.r0 + P <= self.panel.s.rows && self.c0 + self.width <= cols);
@@ -219,7 +252,7 @@ impl Block<'_> {
         p0: usize,
         p1: usize,
         first: bool,
-        out: &mut [f32],
+        out: &mut [MaybeUninit<f32>],
     ) {
         let (s, l) = (self.panel.s, self.panel.l);
         let mut acc = [[[0.0f32; LANES]; W]; P];
@@ -240,7 +273,13 @@ impl Block<'_> {
             for (w, aw) in ar.iter().enumerate() {
                 for j in 0..self.lanes(w) {
                     let v = &mut o[w * LANES + j];
-                    *v = if first { aw[j] } else { *v + aw[j] };
+                    // SAFETY: after the first depth block every value of the block is written.
+                    let sum = if first {
+                        aw[j]
+                    } else {
+                        (unsafe { v.assume_init() }) + aw[j]
+                    };
+                    v.write(sum);
                 }
             }
         }
@@ -254,7 +293,7 @@ impl Block<'_> {
         p0: usize,
         p1: usize,
         first: bool,
-        out: &mut [f32],
+        out: &mut [MaybeUninit<f32>],
     ) {
         use std::arch::x86_64::*;
         let (s, l) = (self.panel.s, self.panel.l);
@@ -297,6 +336,7 @@ impl Block<'_> {
                     unsafe {
                         let o = out
                             .as_mut_ptr()
+                            .cast::<f32>()
                             .add((self.r0 + r) * cols + self.c0 + w * LANES + 8 * h);
                         let m = masks[w][h];
                         let v = if first {
@@ -319,7 +359,7 @@ impl Block<'_> {
         p0: usize,
         p1: usize,
         first: bool,
-        out: &mut [f32],
+        out: &mut [MaybeUninit<f32>],
     ) {
         use std::arch::x86_64::*;
         let (s, l) = (self.panel.s, self.panel.l);
@@ -351,6 +391,7 @@ impl Block<'_> {
                 unsafe {
                     let o = out
                         .as_mut_ptr()
+                        .cast::<f32>()
                         .add((self.r0 + r) * cols + self.c0 + w * LANES);
                     let v = if first {
                         acc[r][w]

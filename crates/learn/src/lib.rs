@@ -4,7 +4,7 @@
 //! | module | what |
 //! |--------|------|
 //! | [`net`] | [`ActorCritic`]: CNN or MLP trunk, policy and value heads, explicit `forward` with hooks at every activation site |
-//! | [`ops`] | the matrix product and im2col convolution lowering the networks run on (candle custom ops over `gemm`) |
+//! | [`ops`] | the matrix product and convolutions the networks run on (candle custom ops over the direct kernels, and `gemm`) |
 //! | [`envs`] | [`Envs`]: the grid's `VecEnv` ([`GridEnvs`]) or levels from any distribution ([`LevelEnvs`]), channels-last observations |
 //! | [`ppo`] | [`Trainer`]: PPO with GAE, clipping, value loss, entropy bonus, advantage normalisation, minibatch epochs, global gradient clipping |
 //! | [`checkpoint`] | safetensors checkpoints that carry their architecture |

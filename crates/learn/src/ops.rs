@@ -1,8 +1,9 @@
 //! The operations the networks spend their time in, written as candle custom ops so that their
 //! backward passes are matrix products and plain loops rather than chains of general kernels.
 //!
-//! - [`matmul`]: a 2-D matrix product through the `gemm` crate (the kernel candle itself calls),
-//!   with its parallelism under our control ([`set_gemm_threads`]). Training runs one per
+//! - [`matmul`]: a 2-D matrix product: `crate::dense`'s direct kernels where they give the bits
+//!   of the `gemm` crate (the kernel candle itself calls), `gemm` elsewhere, with its parallelism
+//!   under our control ([`set_gemm_threads`]). Training runs one per
 //!   experiment unit and units already fill the cores, so the default is one thread, which also
 //!   keeps rayon (and its work stealing) out of training altogether.
 //! - [`affine_relu`]: `relu(x W + b)`, one node in the graph instead of three.
@@ -281,7 +282,8 @@ impl CustomOp2 for MatMul {
     }
 }
 
-/// 2-D matrix product `[m, k] x [k, n] -> [m, n]` with a gradient, through `gemm`.
+/// 2-D matrix product `[m, k] x [k, n] -> [m, n]` with a gradient (the module notes say which
+/// kernel computes it).
 pub fn matmul(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     a.apply_op2(b, MatMul)
 }
