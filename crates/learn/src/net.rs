@@ -1,7 +1,7 @@
 //! Actor-critic networks as plain structs with an explicit `forward`.
 //!
 //! Both kinds read a channels-last observation batch `[B, H, W, C]` (one-hot planes chosen from the
-//! grid's, see [`crate::Channels`]) and end in two linear heads on the last hidden layer: policy
+//! grid's, see [`crate::Plane`]) and end in two linear heads on the last hidden layer: policy
 //! logits over the four moves and a scalar state value (a shared trunk, as in CleanRL's Atari PPO).
 //!
 //! - **CNN**: `conv1 .. convK` (3x3, stride 1, zero padding 1, ReLU; the grid size is kept), then
