@@ -316,7 +316,10 @@ impl Block<'_> {
                 let lv: [[__m256; 2]; W] = std::array::from_fn(|w| {
                     [
                         _mm256_maskload_ps(row.add(w * LANES), masks[w][0]),
-                        _mm256_maskload_ps(row.add(w * LANES + 8), masks[w][1]),
+                        // The upper half may start past the end of `l` when its
+                        // mask is empty: its address is formed without `add`'s
+                        // in-bounds promise and never read.
+                        _mm256_maskload_ps(row.wrapping_add(w * LANES + 8), masks[w][1]),
                     ]
                 });
                 for r in 0..P {
@@ -332,12 +335,13 @@ impl Block<'_> {
         for r in 0..P {
             for w in 0..W {
                 for h in 0..2 {
-                    // SAFETY: masked to the columns in use of a row of `out`.
+                    // SAFETY: masked to the columns in use of a row of `out` (an empty upper half
+                    // may point past it, as above, and is neither read nor written).
                     unsafe {
                         let o = out
                             .as_mut_ptr()
                             .cast::<f32>()
-                            .add((self.r0 + r) * cols + self.c0 + w * LANES + 8 * h);
+                            .wrapping_add((self.r0 + r) * cols + self.c0 + w * LANES + 8 * h);
                         let m = masks[w][h];
                         let v = if first {
                             acc[r][w][h]
