@@ -531,6 +531,17 @@ mod tests {
         }
     }
 
+    /// The depth block this processor's `gemm` (AVX2 kernels, 16 x 6 microkernel) uses for an
+    /// `m x n` output of depth `k`.
+    fn gemm_depth_block(m: usize, n: usize, k: usize) -> usize {
+        if m <= 64 && n <= 64 {
+            k.min(512)
+        } else {
+            // gemm transposes a row-major output, so its rows are our columns.
+            gemm_common::cache::kernel_params(n, m, k, 16, 6, 4).kc
+        }
+    }
+
     /// Where this processor's `gemm` takes its packed path with the same depth blocks, it gives
     /// the same bits as [`product`]. (On a processor whose L1 cache gives `gemm` other blocks for
     /// a large product, that product is skipped: there `gemm` and [`product`] differ by design.)
@@ -540,13 +551,7 @@ mod tests {
         for (i, &(m, k, n)) in SHAPES.iter().enumerate() {
             layer_products(m, k, n, 10 + i as u64, |a, b| {
                 let (rows, depth, cols) = (a.rows, a.cols, b.cols);
-                let kc = if rows <= 64 && cols <= 64 {
-                    depth.min(512)
-                } else {
-                    // gemm transposes a row-major output, so its rows are our columns.
-                    gemm_common::cache::kernel_params(cols, rows, depth, 16, 6, 4).kc
-                };
-                if kc != depth_block(rows, cols, depth) {
+                if gemm_depth_block(rows, cols, depth) != depth_block(rows, cols, depth) {
                     return;
                 }
                 let want = crate::ops::gemm_product(a, b, 1);
@@ -568,13 +573,14 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(64))]
+        #![proptest_config(ProptestConfig::with_cases(48))]
 
-        /// Any shape and any strides (transposed views included): every build gives the
-        /// definition's bits.
+        /// Any shape and any strides (transposed views included), both depth-block rules:
+        /// every build gives the definition's bits, and `gemm`'s wherever it takes its packed
+        /// path with the same blocks.
         #[test]
         fn any_shape_and_strides(
-            m in 1usize..40, k in 1usize..80, n in 1usize..45,
+            m in 1usize..90, k in 1usize..1100, n in 1usize..70,
             ta in any::<bool>(), tb in any::<bool>(), seed in 0u64..1000,
         ) {
             let av = values(m * k, seed);
@@ -584,6 +590,9 @@ mod tests {
             let want = reference(a, b, depth_block(m, n, k));
             for &kernel in Kernel::available() {
                 prop_assert_eq!(bits(&product_with(kernel, a, b)), bits(&want));
+            }
+            if takes_packed_path(a, b) && gemm_depth_block(m, n, k) == depth_block(m, n, k) {
+                prop_assert_eq!(bits(&crate::ops::gemm_product(a, b, 1)), bits(&want));
             }
         }
     }
