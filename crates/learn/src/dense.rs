@@ -15,10 +15,11 @@
 //! runs AVX2 unless built with its `x86-v4` feature, which would change its blocks).
 //!
 //! **Layout.** One operand is read a row of up to 32 values at a time into registers ("lanes"),
-//! the other one value at a time, broadcast. Which is which is chosen to waste the fewest lanes:
-//! a fully connected layer's 36 outputs fill 36 of 48 lanes, a minibatch of 64 fills all 64, so
-//! `x W` is computed as `(W^T x^T)^T`, with `x` copied transposed once (a depth-major copy costs
-//! one read per multiply-add row, the product 36).
+//! the other one value at a time, broadcast. Which is which, `a b` or `(b^T a^T)^T`, is chosen by
+//! a cost count ([`transposed_is_cheaper`]): lanes wasted past a dimension's end against the copies
+//! that make the lane operand's rows contiguous. A fully connected layer's forward pass keeps its
+//! 36 outputs in the lanes (36 of 48 used) rather than copy the batch transposed; its weight
+//! gradient puts the layer's inputs in the lanes, which needs no copy.
 
 use std::mem::MaybeUninit;
 
@@ -91,7 +92,7 @@ pub(crate) fn product_with(kernel: Kernel, a: Operand, b: Operand) -> Vec<f32> {
 fn transposed_is_cheaper(a: Operand, b: Operand) -> bool {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     let copy = |x: Operand| {
-        if x.cs == 1 || x.cols == 1 {
+        if rows_contiguous(x) {
             0
         } else {
             2 * x.rows * x.cols
@@ -118,8 +119,13 @@ impl Rows<'_> {
     }
 }
 
+/// Whether each row's values lie side by side.
+fn rows_contiguous(x: Operand) -> bool {
+    x.cs == 1 || x.cols == 1
+}
+
 fn contiguous_rows(x: Operand) -> Rows {
-    if x.cs == 1 || x.cols == 1 {
+    if rows_contiguous(x) {
         return Rows::Borrowed(Operand { cs: 1, ..x });
     }
     Rows::Owned(transposed(x.t()), x.rows, x.cols)
