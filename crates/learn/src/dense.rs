@@ -170,10 +170,8 @@ impl Panel<'_> {
         let mut output = Vec::with_capacity(rows * cols);
         let out = &mut output.spare_capacity_mut()[..rows * cols];
         // Every value read lies inside the operands' slices.
-        assert!(
-            rows == 0 || k == 0 || (rows - 1) * self.s.rs + (k - 1) * self.s.cs < self.s.data.len()
-        );
-        assert!(k == 0 || cols == 0 || (k - 1) * self.l.rs + cols <= self.l.data.len());
+        assert!(rows == 0 || (rows - 1) * self.s.rs + (k - 1) * self.s.cs < self.s.data.len());
+        assert!(cols == 0 || (k - 1) * self.l.rs + cols <= self.l.data.len());
         debug_assert!(Kernel::available().contains(&kernel));
         let (most_rows, spans) = kernel.dense_block();
         let mut c0 = 0;

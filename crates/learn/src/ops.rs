@@ -35,9 +35,9 @@ static GEMM_THREADS: AtomicUsize = AtomicUsize::new(1);
 /// does. (`im2col-gemm` was the lowering before the direct kernels.)
 pub const CONVOLUTION: &str = "direct-3x3";
 
-/// Time the convolutions with the build of their kernels named `name` (`portable`, `avx2`,
-/// `avx512`, or `best`, the default: the fastest this processor has), from now on and in every
-/// thread. All builds sum in the same order and give the same bits (tested), so this changes speed
+/// Time the convolutions, and the fully connected products `crate::dense` computes, with the
+/// build of their kernels named `name` (`portable`, `avx2`, `avx512`, or `best`, the default: the
+/// fastest this processor has), from now on and in every thread. All builds sum in the same order and give the same bits (tested), so this changes speed
 /// only; the speed examples take it to compare the builds side by side. An unknown name or one
 /// this processor cannot run is an error naming those it can.
 pub fn set_convolution_kernel(name: &str) -> std::result::Result<(), String> {
