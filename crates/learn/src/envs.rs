@@ -75,6 +75,31 @@ pub trait Envs: Send {
     fn write_final_obs(&self, i: usize, out: &mut [f32]);
     /// An independent copy in the same state (for training snapshots).
     fn boxed_clone(&self) -> Box<dyn Envs>;
+    /// What a fresh copy needs to be put back into this state between steps (for a training run
+    /// that resumes after an interruption), or `None` where the environments cannot say.
+    fn state(&self) -> Option<EnvsState> {
+        None
+    }
+    /// Put freshly built environments of the same kind and seeds into `state` (taken between
+    /// steps by [`Envs::state`]); an error where they cannot be.
+    fn restore(&mut self, _state: &EnvsState) -> Result<(), String> {
+        Err("these environments cannot be restored from a saved state".into())
+    }
+}
+
+/// Each environment's place between steps: which episode it plays (its level follows from the
+/// seeds), where the agent stands, and the steps taken.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvsState {
+    pub slots: Vec<SlotState>,
+}
+
+/// One environment's part of an [`EnvsState`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotState {
+    pub episode: u64,
+    pub agent: Pos,
+    pub steps: u32,
 }
 
 /// The grid's [`VecEnv`] (levels from a [`LevelSpec`]) seen through a chosen set of planes.
@@ -365,6 +390,43 @@ impl Envs for LevelEnvs {
     }
     fn boxed_clone(&self) -> Box<dyn Envs> {
         Box::new(self.clone())
+    }
+    /// A level is drawn afresh from its episode's seed and only the agent moves in it (the step
+    /// rule changes nothing else), so the episode, the agent's cell and the steps are the state.
+    fn state(&self) -> Option<EnvsState> {
+        Some(EnvsState {
+            slots: self
+                .slots
+                .iter()
+                .map(|s| SlotState {
+                    episode: s.episode,
+                    agent: s.level.agent(),
+                    steps: s.steps,
+                })
+                .collect(),
+        })
+    }
+    fn restore(&mut self, state: &EnvsState) -> Result<(), String> {
+        if state.slots.len() != self.slots.len() {
+            return Err(format!(
+                "a state of {} environments for {}",
+                state.slots.len(),
+                self.slots.len()
+            ));
+        }
+        for (i, s) in state.slots.iter().enumerate() {
+            let mut slot = self.load(i, s.episode);
+            if slot.level.is_wall(s.agent) {
+                return Err(format!(
+                    "environment {i}: the agent's cell {:?} is a wall",
+                    s.agent
+                ));
+            }
+            slot.level.set_agent(s.agent);
+            slot.steps = s.steps;
+            self.slots[i] = slot;
+        }
+        Ok(())
     }
 }
 

@@ -60,10 +60,10 @@ pub mod ops;
 pub mod ppo;
 pub mod rollout;
 
-pub use envs::{Envs, GridEnvs, LevelEnvs, LevelSampler, Plane, Shaping};
+pub use envs::{Envs, EnvsState, GridEnvs, LevelEnvs, LevelSampler, Plane, Shaping, SlotState};
 pub use interp::{LinearProbe, ProbeFit, SteeringVector};
 pub use levels::{CornerMazes, Region};
 pub use logistic::Logistic;
 pub use net::{ActorCritic, InputShape, NetConfig, NetKind, Output};
-pub use ppo::{CurvePoint, PpoConfig, Timing, TrainError, Trainer};
+pub use ppo::{CurvePoint, PpoConfig, Timing, TrainError, Trainer, TrainerState};
 pub use rollout::{NeuralPolicy, Play, Trajectory};

@@ -43,7 +43,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint;
-use crate::envs::Envs;
+use crate::envs::{Envs, EnvsState};
 use crate::kernel::Kernel;
 use crate::net::{ACTIONS, ActorCritic, log_softmax, probabilities};
 
@@ -445,7 +445,97 @@ pub struct Trainer {
     timing: Timing,
 }
 
+/// Everything a [`Trainer`] needs to go on, between two iterations, exactly as it would have: the
+/// weights, Adam's moments, the generator's position, the environments' places and the curve so
+/// far (not the wall-clock [`Timing`]). Floats are kept as their bits.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainerState {
+    net: Vec<u8>,
+    adam_m: Vec<Vec<u32>>,
+    adam_v: Vec<Vec<u32>>,
+    adam_t: i32,
+    rng_seed: [u8; 32],
+    rng_stream: u64,
+    /// The generator's word position, low and high 64 bits.
+    rng_word_pos: [u64; 2],
+    iteration: usize,
+    env_steps: u64,
+    curve: Vec<CurvePoint>,
+    envs: EnvsState,
+}
+
+impl TrainerState {
+    /// Iterations the saved run had completed.
+    pub fn iteration(&self) -> usize {
+        self.iteration
+    }
+}
+
+fn bits(v: &[Vec<f32>]) -> Vec<Vec<u32>> {
+    v.iter()
+        .map(|x| x.iter().map(|f| f.to_bits()).collect())
+        .collect()
+}
+
+fn floats(v: &[Vec<u32>]) -> Vec<Vec<f32>> {
+    v.iter()
+        .map(|x| x.iter().map(|&b| f32::from_bits(b)).collect())
+        .collect()
+}
+
 impl Trainer {
+    /// The run's state between iterations (see [`TrainerState`]), or `None` where the
+    /// environments cannot give theirs.
+    pub fn state(&self) -> Option<TrainerState> {
+        let pos = self.rng.get_word_pos();
+        Some(TrainerState {
+            net: checkpoint::to_bytes(&self.net).ok()?,
+            adam_m: bits(&self.adam.m),
+            adam_v: bits(&self.adam.v),
+            adam_t: self.adam.t,
+            rng_seed: self.rng.get_seed(),
+            rng_stream: self.rng.get_stream(),
+            rng_word_pos: [pos as u64, (pos >> 64) as u64],
+            iteration: self.iteration,
+            env_steps: self.env_steps,
+            curve: self.curve.clone(),
+            envs: self.envs.state()?,
+        })
+    }
+
+    /// Put a freshly built trainer (the same network shape, config and environments) into a
+    /// saved state: from here it goes on exactly as the saved run would have (tested).
+    pub fn restore(&mut self, state: &TrainerState) -> Result<(), String> {
+        let net = checkpoint::from_bytes(&state.net).map_err(|e| e.to_string())?;
+        if net.config() != self.net.config() || net.input() != self.net.input() {
+            return Err("the saved network has another shape".into());
+        }
+        let sizes = |v: &[Vec<u32>]| v.iter().map(Vec::len).collect::<Vec<_>>();
+        let ours: Vec<usize> = self.adam.m.iter().map(Vec::len).collect();
+        if sizes(&state.adam_m) != ours || sizes(&state.adam_v) != ours {
+            return Err("the saved optimiser state has other sizes".into());
+        }
+        // Restored into a copy, so that a state that does not fit leaves this trainer as it was.
+        let mut envs = self.envs.boxed_clone();
+        envs.restore(&state.envs)?;
+        self.envs = envs;
+        self.net = net;
+        self.adam.m = floats(&state.adam_m);
+        self.adam.v = floats(&state.adam_v);
+        self.adam.t = state.adam_t;
+        let mut rng = ChaCha8Rng::from_seed(state.rng_seed);
+        rng.set_stream(state.rng_stream);
+        rng.set_word_pos(
+            u128::from(state.rng_word_pos[0]) | (u128::from(state.rng_word_pos[1]) << 64),
+        );
+        self.rng = rng;
+        self.iteration = state.iteration;
+        self.env_steps = state.env_steps;
+        self.curve = state.curve.clone();
+        self.envs.write_obs(&mut self.next_obs);
+        Ok(())
+    }
+
     /// A run of `cfg` training `net` on `envs`, with every random choice drawn from `seed`.
     ///
     /// # Panics

@@ -300,6 +300,67 @@ fn training_is_deterministic_and_snapshots_resume_exactly() {
     assert_eq!(a.curve(), c.curve());
 }
 
+/// A trainer on 7x7 mazes with a diamond, a fresh maze every episode (so that a restored
+/// environment must find its episode's level again) and a step limit that truncates some.
+fn maze_trainer(seed: u64, total: u64) -> Trainer {
+    let spec: cruxlab_grid::LevelSpec = "maze:7".parse().unwrap();
+    let envs = LevelEnvs::new(
+        6,
+        Arc::new(move |s| spec.generate(s)),
+        EnvConfig::new(ObjectKind::Diamond, 10),
+        vec![Plane::Wall, Plane::Agent, Plane::Diamond],
+        seed,
+    );
+    let net = ActorCritic::new(&NetConfig::mlp(), envs.input(), seed).unwrap();
+    let cfg = PpoConfig {
+        num_envs: 6,
+        num_steps: 16,
+        num_minibatches: 4,
+        total_steps: total,
+        ..PpoConfig::default()
+    };
+    Trainer::new(net, cfg, Box::new(envs), seed)
+}
+
+#[test]
+fn a_saved_state_resumes_in_a_fresh_trainer_exactly() {
+    let total = 6 * 16 * 8;
+    let mut whole = maze_trainer(11, total);
+    whole.train(None, 0).unwrap();
+
+    let mut first = maze_trainer(11, total);
+    for _ in 0..3 {
+        first.iterate_with_checkpoint(None).unwrap();
+    }
+    // Through text, as a run's progress file keeps it.
+    let saved = serde_json::to_string(&first.state().unwrap()).unwrap();
+    drop(first);
+    let state: cruxlab_learn::TrainerState = serde_json::from_str(&saved).unwrap();
+    assert_eq!(state.iteration(), 3);
+    let mut resumed = maze_trainer(11, total);
+    resumed.restore(&state).unwrap();
+    resumed.train(None, 0).unwrap();
+
+    let weights = |t: &Trainer| cruxlab_learn::checkpoint::to_bytes(t.net()).unwrap();
+    assert!(
+        weights(&whole) == weights(&resumed),
+        "the resumed run trained other weights"
+    );
+    let curve = |t: &Trainer| serde_json::to_string(t.curve()).unwrap();
+    assert_eq!(curve(&whole), curve(&resumed));
+    // Episodes ended in the resumed part, so the environments' places mattered.
+    assert!(whole.curve()[3..].iter().map(|p| p.episodes).sum::<usize>() > 0);
+
+    // A state that does not fit is refused and leaves the trainer as it was.
+    let mut other = maze_trainer(11, total);
+    let before = other.state().unwrap();
+    let mut wrong = serde_json::to_value(&state).unwrap();
+    wrong["envs"]["slots"].as_array_mut().unwrap().pop();
+    let wrong: cruxlab_learn::TrainerState = serde_json::from_value(wrong).unwrap();
+    assert!(other.restore(&wrong).is_err());
+    assert_eq!(other.state().unwrap(), before);
+}
+
 #[test]
 fn non_finite_loss_stops_training_and_keeps_the_last_good_checkpoint() {
     // An environment that pays a NaN reward from its 40th step on.
