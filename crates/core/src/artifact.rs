@@ -11,6 +11,10 @@
 //! experiments and their audits), so artifacts are reused on resume, by control runs and by sibling
 //! experiments, and never held in a process-wide memo. Because an artifact is a pure function of
 //! its key, where it was built never changes what a unit measures.
+//!
+//! A long build (a training run) may keep its progress beside the artifact as it goes
+//! ([`Progress`], `KIND-HASH.progress`), so that an interrupted sweep resumes it where it stopped
+//! rather than from the start; the file goes once the artifact is stored.
 
 use crate::error::Error;
 use crate::store;
@@ -95,14 +99,28 @@ impl ArtifactCache {
         self.path(key).is_file()
     }
 
-    /// Store `bytes` under `key` (atomically), with the key itself beside it for people.
+    /// Store `bytes` under `key` (atomically), with the key itself beside it for people, and drop
+    /// the build's progress file.
     pub fn store(&self, key: &ArtifactKey, bytes: &[u8]) -> Result<(), Error> {
         std::fs::create_dir_all(&self.dir).map_err(Error::io(&self.dir))?;
         let path = self.path(key);
         let mut json = serde_json::to_vec_pretty(key).expect("a key serializes");
         json.push(b'\n');
         store::write_atomic(&path.with_extension("json"), &json)?;
-        store::write_atomic(&path, bytes)
+        store::write_atomic(&path, bytes)?;
+        let progress = path.with_extension("progress");
+        match std::fs::remove_file(&progress) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(&progress)(e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Where the build of `key` keeps its progress (the folder is made when the build saves).
+    pub fn progress(&self, key: &ArtifactKey) -> Result<Progress, Error> {
+        std::fs::create_dir_all(&self.dir).map_err(Error::io(&self.dir))?;
+        Ok(Progress {
+            path: Some(self.path(key).with_extension("progress")),
+        })
     }
 
     /// Load the artifacts `keys` (each must be stored).
@@ -114,6 +132,35 @@ impl ArtifactCache {
             items.insert(key.clone(), Arc::new(bytes));
         }
         Ok(Artifacts { items })
+    }
+}
+
+/// Where one artifact's build keeps its progress (see the module notes): a file, or nowhere
+/// ([`Progress::none`], for builds outside a cache). What the file holds is the builder's
+/// business; it is written atomically, so a build stopped at any moment leaves the last whole
+/// save or none.
+#[derive(Clone, Debug)]
+pub struct Progress {
+    path: Option<PathBuf>,
+}
+
+impl Progress {
+    /// Keep no progress: the build runs from the start to the end.
+    pub fn none() -> Progress {
+        Progress { path: None }
+    }
+
+    /// The last saved progress, if there is one and it can be read.
+    pub fn load(&self) -> Option<Vec<u8>> {
+        std::fs::read(self.path.as_ref()?).ok()
+    }
+
+    /// Save progress, replacing the last save (nothing where progress is not kept).
+    pub fn save(&self, bytes: &[u8]) -> Result<(), Error> {
+        match &self.path {
+            Some(path) => store::write_atomic(path, bytes),
+            None => Ok(()),
+        }
     }
 }
 

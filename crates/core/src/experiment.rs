@@ -1,6 +1,6 @@
 //! What an experiment declares, and the shape of what a run measures.
 
-use crate::artifact::{ArtifactKey, Artifacts};
+use crate::artifact::{ArtifactKey, Artifacts, Progress};
 use crate::claim::{Audit, Claim, Control, Evidence};
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -59,12 +59,15 @@ pub trait Experiment: Send + Sync {
     }
     /// Build the artifact `key` (one this experiment's `artifacts` named), given the artifacts
     /// `artifact_needs` named for it. Must depend only on the key: it is built once and shared by
-    /// every unit, run and experiment that names it.
+    /// every unit, run and experiment that names it. A long build may save its progress in
+    /// `progress` and go on from the last save there; what it returns must not depend on whether
+    /// it did.
     fn build_artifact(
         &self,
         _config: &Self::Config,
         key: &ArtifactKey,
         _needs: &Artifacts,
+        _progress: &Progress,
     ) -> Vec<u8> {
         panic!(
             "experiment '{}' names artifact {} but does not build artifacts",

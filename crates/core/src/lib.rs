@@ -29,7 +29,7 @@ mod shard;
 pub mod stats;
 mod store;
 
-pub use artifact::{ArtifactCache, ArtifactKey, Artifacts};
+pub use artifact::{ArtifactCache, ArtifactKey, Artifacts, Progress};
 pub use claim::{
     Anchor, Audit, AuditStatus, Claim, Combine, Control, ControlOutcome, Direction, Effect,
     Evidence, Scope, Where, at,

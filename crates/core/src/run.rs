@@ -552,7 +552,10 @@ fn prepare<E: Experiment>(
             .par_iter()
             .try_for_each(|(key, sweep)| -> Result<(), Error> {
                 let needs = cache.load(&sweep.e.artifact_needs(&sweep.config, key))?;
-                let bytes = sweep.e.build_artifact(&sweep.config, key, &needs);
+                let bytes =
+                    sweep
+                        .e
+                        .build_artifact(&sweep.config, key, &needs, &cache.progress(key)?);
                 cache.store(key, &bytes)?;
                 bar.inc(1);
                 Ok(())
@@ -684,7 +687,7 @@ pub fn measure_unit<E: Experiment>(
                 .filter(|(k, _)| needs.contains(k))
                 .map(|(k, v)| (k.clone(), v.clone())),
         );
-        let bytes = e.build_artifact(config, key, &inputs);
+        let bytes = e.build_artifact(config, key, &inputs, &artifact::Progress::none());
         built.push((key.clone(), bytes));
     }
     let mut built = Vec::new();

@@ -244,8 +244,9 @@ squares, 83% predicted by a 4-feature regression)."
         _config: &Config,
         key: &cruxlab_core::ArtifactKey,
         _needs: &cruxlab_core::Artifacts,
+        progress: &cruxlab_core::Progress,
     ) -> Vec<u8> {
-        build_run(key)
+        build_run(key, progress)
     }
 
     fn measure(

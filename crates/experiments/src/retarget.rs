@@ -609,7 +609,13 @@ budget sees the same levels for a given seed."
         Self::table_key(config, c, seed).into_iter().collect()
     }
 
-    fn build_artifact(&self, _config: &Config, key: &ArtifactKey, _needs: &Artifacts) -> Vec<u8> {
+    fn build_artifact(
+        &self,
+        _config: &Config,
+        key: &ArtifactKey,
+        _needs: &Artifacts,
+        _progress: &cruxlab_core::Progress,
+    ) -> Vec<u8> {
         // Everything comes from the key, so the tables are a pure function of it.
         let i: TableInputs = serde_json::from_str(&key.inputs).expect("value-table inputs");
         let tables: Vec<[StoredTable; 2]> = (0..i.episodes)

@@ -1021,8 +1021,9 @@ by clamping one channel."
         _config: &Config,
         key: &cruxlab_core::ArtifactKey,
         _needs: &cruxlab_core::Artifacts,
+        progress: &cruxlab_core::Progress,
     ) -> Vec<u8> {
-        build_run(key)
+        build_run(key, progress)
     }
 
     fn measure(

@@ -924,7 +924,13 @@ holdout_coverage: the share inside the 95% interval of the prediction over that 
         }
     }
 
-    fn build_artifact(&self, _config: &Config, key: &ArtifactKey, needs: &Artifacts) -> Vec<u8> {
+    fn build_artifact(
+        &self,
+        _config: &Config,
+        key: &ArtifactKey,
+        needs: &Artifacts,
+        _progress: &cruxlab_core::Progress,
+    ) -> Vec<u8> {
         match key.kind.as_str() {
             FULL_FIT => {
                 Self::build_fit(&serde_json::from_str(&key.inputs).expect("a fit key reads back"))

@@ -308,8 +308,9 @@ al. 2022; Turner et al. 2023 and the shard-theory posts (contextual decision inf
         _config: &Config,
         key: &cruxlab_core::ArtifactKey,
         _needs: &cruxlab_core::Artifacts,
+        progress: &cruxlab_core::Progress,
     ) -> Vec<u8> {
-        build_run(key)
+        build_run(key, progress)
     }
 
     fn measure(

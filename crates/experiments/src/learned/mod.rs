@@ -15,13 +15,14 @@ mod evaluation;
 pub use evaluation::{Actor, Evaluation, evaluate, evaluate_actor, evaluate_greedy};
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use cruxlab_core::{ArtifactKey, Artifacts};
+use cruxlab_core::{ArtifactKey, Artifacts, Progress};
 
 use cruxlab_grid::{Action, DistanceField, EnvConfig, Level, ObjectKind, Pos};
 use cruxlab_learn::{
     ActorCritic, CornerMazes, CurvePoint, Envs, LevelEnvs, NetConfig, NetKind, Plane, PpoConfig,
-    Shaping, Trainer,
+    Shaping, Trainer, TrainerState, checkpoint,
 };
 use serde::{Deserialize, Serialize};
 
@@ -235,13 +236,33 @@ impl Trained {
     }
 }
 
-/// Train one run.
-pub fn train(
+/// How often a training run saves its progress (by the clock: when it saves changes nothing it
+/// computes, since a resumed run goes on exactly as the saved one would have).
+const SAVE_EVERY: Duration = Duration::from_secs(60);
+
+/// What a training run saves as it goes: the trainer's state and the snapshots taken so far,
+/// with the run's key inputs (`run`), so that a file is only ever resumed by its own run.
+#[derive(Serialize, Deserialize)]
+struct RunProgress {
+    run: String,
+    trainer: TrainerState,
+    /// Env steps and encoded weights of each snapshot taken so far.
+    snapshots: Vec<(u64, Vec<u8>)>,
+}
+
+/// Train one run, saving its progress in `progress` every `save_every` and going on from the
+/// last save there when that save is this run's (`run`: the key's inputs). It gives the same
+/// run, resumed or not (tested).
+#[allow(clippy::too_many_arguments)]
+fn train(
     setup: &TrainSetup,
     region: usize,
     p_anywhere: f64,
     master_seed: u64,
     seed: u64,
+    progress: &Progress,
+    run: &str,
+    save_every: Duration,
 ) -> Trained {
     let dist = setup.mazes(region, p_anywhere);
     let level_seed = derive_seed(master_seed, &[seed, 1]);
@@ -278,7 +299,29 @@ pub fn train(
         .deep_clone()
         .expect("copying weights cannot fail");
     let mut snapshots = vec![(0, initial)];
+    if let Some(saved) = progress
+        .load()
+        .and_then(|bytes| serde_json::from_slice::<RunProgress>(&bytes).ok())
+        .filter(|p| p.run == run)
+    {
+        let decoded: Option<Vec<(u64, ActorCritic)>> = saved
+            .snapshots
+            .iter()
+            .map(|(steps, b)| Some((*steps, checkpoint::from_bytes(b).ok()?)))
+            .collect();
+        // A save that does not fit this run is ignored: the run starts over.
+        if let Some(decoded) = decoded
+            && trainer.restore(&saved.trainer).is_ok()
+        {
+            tracing::info!(
+                iteration = trainer.iteration(),
+                "training run resumed from its last save"
+            );
+            snapshots = decoded;
+        }
+    }
     let mut diverged = false;
+    let mut saved_at = Instant::now();
     while !trainer.finished() {
         if trainer.iterate_with_checkpoint(None).is_err() {
             // A diverged run is a result, not a crash: keep the last good network and stop.
@@ -292,6 +335,10 @@ pub fn train(
                 .expect("copying weights cannot fail");
             snapshots.push((trainer.env_steps(), net));
         }
+        if saved_at.elapsed() >= save_every && !trainer.finished() {
+            save_progress(progress, run, &trainer, &snapshots);
+            saved_at = Instant::now();
+        }
     }
     if snapshots.last().map(|s| s.0) != Some(trainer.env_steps()) {
         let net = trainer
@@ -304,6 +351,31 @@ pub fn train(
         snapshots,
         curve: trainer.curve().to_vec(),
         diverged,
+    }
+}
+
+/// Save a run's progress. A save that fails is logged and the run goes on: progress only saves
+/// time.
+fn save_progress(
+    progress: &Progress,
+    run: &str,
+    trainer: &Trainer,
+    snapshots: &[(u64, ActorCritic)],
+) {
+    let Some(state) = trainer.state() else {
+        return;
+    };
+    let saved = RunProgress {
+        run: run.to_owned(),
+        trainer: state,
+        snapshots: snapshots
+            .iter()
+            .map(|(steps, net)| (*steps, checkpoint::to_bytes(net).expect("weights encode")))
+            .collect(),
+    };
+    let bytes = serde_json::to_vec(&saved).expect("a run's progress serializes");
+    if let Err(e) = progress.save(&bytes) {
+        tracing::warn!(error = %e, "could not save a training run's progress");
     }
 }
 
@@ -377,7 +449,7 @@ struct RunHeader {
 
 /// Train the run `key` names and encode it: a JSON header line, then each snapshot's weights as
 /// safetensors (bit-exact f32).
-pub fn build_run(key: &ArtifactKey) -> Vec<u8> {
+pub fn build_run(key: &ArtifactKey, progress: &Progress) -> Vec<u8> {
     assert_eq!(key.kind, PPO_RUN, "not a training-run key");
     let inputs: RunInputs =
         serde_json::from_str(&key.inputs).expect("a run key holds the run's inputs");
@@ -392,6 +464,9 @@ pub fn build_run(key: &ArtifactKey) -> Vec<u8> {
         inputs.p_anywhere,
         inputs.master_seed,
         inputs.seed,
+        progress,
+        &key.inputs,
+        SAVE_EVERY,
     );
     let blobs: Vec<Vec<u8>> = run
         .snapshots
@@ -580,9 +655,9 @@ mod tests {
         setup.ppo.total_steps = 512;
         setup.checkpoints = 1;
         let key = run_key(&setup, 1, 0.0, 7, 0);
-        let bytes = build_run(&key);
+        let bytes = build_run(&key, &Progress::none());
         let stored = trained(&Artifacts::from_built([(key.clone(), bytes)]), &key);
-        let fresh = train(&setup, 1, 0.0, 7, 0);
+        let fresh = train(&setup, 1, 0.0, 7, 0, &Progress::none(), "", SAVE_EVERY);
         assert_eq!(stored.snapshots.len(), fresh.snapshots.len());
         assert_eq!(stored.diverged, fresh.diverged);
         for ((s1, a), (s2, b)) in stored.snapshots.iter().zip(&fresh.snapshots) {
@@ -595,6 +670,50 @@ mod tests {
         let bits =
             |c: &[CurvePoint]| -> Vec<u64> { c.iter().map(|p| p.success.to_bits()).collect() };
         assert_eq!(bits(&stored.curve), bits(&fresh.curve));
+    }
+
+    #[test]
+    fn an_interrupted_run_resumes_from_its_last_save_to_the_same_bytes() {
+        let mut setup = TrainSetup::quick();
+        setup.ppo.total_steps = 512 * 6;
+        setup.checkpoints = 3;
+        let key = run_key(&setup, 1, 0.0, 7, 0);
+        let whole = build_run(&key, &Progress::none());
+        let dir = tempfile::tempdir().unwrap();
+        let cache = cruxlab_core::ArtifactCache::new(dir.path());
+        let progress = cache.progress(&key).unwrap();
+        // Saving after every iteration leaves the state of iteration 5 of 6, as an interruption
+        // in the last iteration would.
+        train(&setup, 1, 0.0, 7, 0, &progress, &key.inputs, Duration::ZERO);
+        let saved = progress.load().unwrap();
+        let parsed: RunProgress = serde_json::from_slice(&saved).unwrap();
+        assert_eq!(parsed.trainer.iteration(), 5);
+        let steps: Vec<u64> = parsed.snapshots.iter().map(|s| s.0).collect();
+        assert_eq!(steps, [0, 1024, 2048]);
+
+        // The resumed build reads the save (a marked snapshot shows through) ...
+        let mut marked = parsed;
+        marked.snapshots[1].0 = 999;
+        progress
+            .save(&serde_json::to_vec(&marked).unwrap())
+            .unwrap();
+        let run = decode_run(&build_run(&key, &progress)).unwrap();
+        assert_eq!(run.snapshots[1].0, 999);
+        // ... and from the true save gives the whole run's bytes.
+        progress.save(&saved).unwrap();
+        assert!(build_run(&key, &progress) == whole, "resumed bytes differ");
+        // Another run never reads this one's save, and a save that does not parse is ignored.
+        let other = run_key(&setup, 1, 0.0, 7, 1);
+        let other_progress = cache.progress(&other).unwrap();
+        other_progress
+            .save(&serde_json::to_vec(&marked).unwrap())
+            .unwrap();
+        assert!(build_run(&other, &other_progress) == build_run(&other, &Progress::none()));
+        other_progress.save(b"{ not json").unwrap();
+        assert!(build_run(&other, &other_progress) == build_run(&other, &Progress::none()));
+        // Storing the artifact drops its progress file.
+        cache.store(&key, &whole).unwrap();
+        assert!(progress.load().is_none());
     }
 
     /// An MLP's run keeps the artifact key it had before `min_size` and the convolution tag
