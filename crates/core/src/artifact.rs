@@ -115,7 +115,7 @@ impl ArtifactCache {
         }
     }
 
-    /// Where the build of `key` keeps its progress (the folder is made when the build saves).
+    /// Where the build of `key` keeps its progress (the cache folder is made now, if missing).
     pub fn progress(&self, key: &ArtifactKey) -> Result<Progress, Error> {
         std::fs::create_dir_all(&self.dir).map_err(Error::io(&self.dir))?;
         Ok(Progress {
