@@ -18,12 +18,11 @@
 //!    gradients are clipped to a global L2 norm of `max_grad_norm` and applied by Adam (eps 1e-5),
 //!    with the learning rate annealed linearly to 0 over the run.
 //!
-//! **Truncation.** An episode that hits its step limit is treated like one that terminated: its
-//! last transition does not bootstrap from the next state's value (CleanRL does the same). The grid's
-//! batched stepper does not keep the final observation of an ended episode, and reward is only ever
-//! earned at the target, so the cost is a value target of 0 instead of `gamma^k` for a timed-out
-//! agent that was `k` steps from its goal; the step limits used here are several times the
-//! longest shortest path, so this touches failing episodes only.
+//! **Truncation.** An episode that hits its step limit is not treated as terminated: the
+//! environments keep the observation it was cut off in ([`Envs::write_final_obs`], as Gymnasium's
+//! vector environments keep `info["final_obs"]`), and its last transition bootstraps from that
+//! observation's value, `r + gamma * V(s_final)`, where a terminated one bootstraps from nothing.
+//! The episode still ends there for GAE: no advantage flows across the reset.
 //!
 //! **Determinism.** Action sampling and minibatch shuffling use one ChaCha generator seeded by the
 //! caller; the tensor work runs on one thread in a fixed order. The same seed gives the same
