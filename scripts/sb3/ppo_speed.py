@@ -1,5 +1,5 @@
 """PPO training throughput in Python on the corner-maze task, for comparison with
-`cargo run --release -p cruxlab-learn --example speed -- [cnn|mlp] STEPS THREADS`.
+`cargo run --release -p cruxlab-learn --example speed -- [cnn|cnn-full|mlp] STEPS THREADS`.
 
 Two trainers, same network and hyperparameters as `crates/learn` (see README.md):
 
@@ -65,6 +65,8 @@ class Setup:
 def setup_for(net: str) -> Setup:
     if net == "cnn":  # PpoConfig::default(), NetConfig::cnn(), 9x9 mazes
         return Setup("cnn", 9, num_envs=32, num_steps=64, num_minibatches=4, update_epochs=3)
+    if net == "cnn-full":  # the learned experiments' full PPO settings (TrainSetup::full) on the same CNN
+        return Setup("cnn", 9, num_envs=16, num_steps=32, num_minibatches=8, update_epochs=4)
     if net == "mlp":  # the example's quick config, NetConfig::mlp(), 7x7 mazes
         return Setup("mlp", 7, num_envs=16, num_steps=32, num_minibatches=8, update_epochs=4)
     raise ValueError(f"unknown net {net!r}")
@@ -370,9 +372,9 @@ def gemm_peak(n: int) -> float:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--net", choices=["cnn", "mlp"], default="cnn")
+    p.add_argument("--net", choices=["cnn", "cnn-full", "mlp"], default="cnn")
     p.add_argument("--steps", type=int, default=None,
-                   help="env steps per trainer (default: 32768 for cnn, 65536 for mlp)")
+                   help="env steps per trainer (default: 32768 for the CNNs, 65536 for mlp)")
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     p.add_argument("--impl", choices=["sb3", "torch", "both"], default="both")
     p.add_argument("--seed", type=int, default=1)
@@ -384,13 +386,13 @@ def main() -> None:
     except RuntimeError:
         pass
     s = setup_for(args.net)
-    total = args.steps if args.steps is not None else (32768 if args.net == "cnn" else 65536)
+    total = args.steps if args.steps is not None else (65536 if args.net == "mlp" else 32768)
     if total < s.batch_size:
         p.error(f"--steps must be at least one batch ({s.batch_size})")
     print(f"torch {torch.__version__}, numpy {np.__version__}, {torch.get_num_threads()} thread(s)")
     for size in (512, 1024):
         print(f"torch gemm {size}x{size}x{size}: {gemm_peak(size):.1f} GFLOP/s (best of 5)")
-    print(f"{s.net}: {s.size}x{s.size} mazes, {s.num_envs} envs x {s.num_steps} steps, "
+    print(f"{args.net} ({s.net} network): {s.size}x{s.size} mazes, {s.num_envs} envs x {s.num_steps} steps, "
           f"{s.num_minibatches} minibatches of {s.minibatch_size}, {s.update_epochs} epochs, "
           f"{total // s.batch_size} iterations; {macs_per_sample(s.net, s.size)} multiply-adds "
           "per sample forward")
