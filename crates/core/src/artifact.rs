@@ -79,6 +79,10 @@ impl Artifacts {
     }
 }
 
+/// How long a temporary file in the cache must lie untouched before it counts as abandoned: an
+/// atomic write lasts milliseconds, so this is many times more than any live write takes.
+pub const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// The cache folder of artifacts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ArtifactCache {
@@ -121,6 +125,13 @@ impl ArtifactCache {
         Ok(Progress {
             path: Some(self.path(key).with_extension("progress")),
         })
+    }
+
+    /// Delete the temporary files that writers killed part-way left in the cache folder (see
+    /// `store::remove_abandoned_temporaries`: those of processes gone from this machine and
+    /// untouched for [`ABANDONED_AFTER`]). Other processes may write the cache meanwhile.
+    pub fn remove_abandoned(&self) -> Result<usize, Error> {
+        store::remove_abandoned_temporaries(&self.dir, ABANDONED_AFTER)
     }
 
     /// Load the artifacts `keys` (each must be stored).

@@ -518,6 +518,10 @@ fn prepare<E: Experiment>(
     }
     missing.sort_by(|a, b| a.0.cmp(&b.0));
     if !missing.is_empty() {
+        let removed = cache.remove_abandoned()?;
+        if removed > 0 {
+            tracing::info!(cache = %cache.dir.display(), removed, "removed abandoned temporary files");
+        }
         tracing::info!(experiment = id, artifacts = missing.len(), cache = %cache.dir.display(), "building shared artifacts");
     }
     let bar = crate::progress::bar(

@@ -9,7 +9,9 @@
 //! ```
 //!
 //! Every file is written to a temporary file in the same folder and renamed into place, so a
-//! reader (or a resumed run) never sees half a file.
+//! reader (or a resumed run) never sees half a file. A temporary file's name carries the writing
+//! process's id (`.cruxlab-PID-XXXXXX.tmp`), so that one a killed writer left behind can be told
+//! from one being written ([`remove_abandoned_temporaries`]).
 
 use crate::config::{ResolvedConfig, pretty};
 use crate::error::{Error, UserError};
@@ -18,6 +20,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// How every temporary file's name starts, and how it ends.
+const TEMP_PREFIX: &str = ".cruxlab-";
+const TEMP_SUFFIX: &str = ".tmp";
 
 /// File names inside a run folder.
 pub const CONFIG_FILE: &str = "config.toml";
@@ -33,11 +39,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut file = tempfile::Builder::new()
-        .prefix(".cruxlab-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(Error::io(dir))?;
+    let mut file = new_temporary(dir)?;
     file.write_all(bytes).map_err(Error::io(file.path()))?;
     #[cfg(unix)]
     {
@@ -352,12 +354,85 @@ fn remove_stale_temporaries(dir: &Path) -> Result<(), Error> {
                 .file_name()
                 .and_then(|n| n.to_str())
                 .unwrap_or_default();
-            if name.starts_with(".cruxlab-") && name.ends_with(".tmp") && path.is_file() {
+            if is_temporary(name) && path.is_file() {
                 std::fs::remove_file(&path).map_err(Error::io(&path))?;
             }
         }
     }
     Ok(())
+}
+
+/// A new temporary file in `dir`, named for this process.
+fn new_temporary(dir: &Path) -> Result<tempfile::NamedTempFile, Error> {
+    tempfile::Builder::new()
+        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(dir)
+        .map_err(Error::io(dir))
+}
+
+fn is_temporary(name: &str) -> bool {
+    name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
+}
+
+/// The id of the process that wrote a temporary file, where its name carries one.
+fn writer_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(TEMP_PREFIX)?;
+    let (pid, _) = rest.split_once('-')?;
+    pid.parse().ok()
+}
+
+/// Whether process `pid` runs on this machine. Where that cannot be told (no `/proc`), every
+/// process is taken to be alive, so that only age decides.
+fn process_alive(pid: u32) -> bool {
+    pid == std::process::id()
+        || !Path::new("/proc/self").exists()
+        || Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// Delete the temporary files in `dir` that no writer will finish: unmodified for at least
+/// `min_age` and written by a process that no longer runs here (or whose name does not say). A
+/// write lasts milliseconds, so this is safe in a folder other processes write at the same time
+/// (the suite's shared artifact cache, or one on a file system several machines share: a writer
+/// on another machine is judged by age alone). Returns how many were deleted; a missing folder has
+/// none.
+pub(crate) fn remove_abandoned_temporaries(
+    dir: &Path,
+    min_age: std::time::Duration,
+) -> Result<usize, Error> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(Error::io(dir)(e)),
+    };
+    let now = std::time::SystemTime::now();
+    let mut removed = 0;
+    for entry in entries {
+        let path = entry.map_err(Error::io(dir))?.path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if !is_temporary(name) || writer_pid(name).is_some_and(process_alive) {
+            continue;
+        }
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue; // renamed or removed meanwhile
+        };
+        let age = meta
+            .modified()
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .unwrap_or_default();
+        if meta.is_file() && age >= min_age {
+            match std::fs::remove_file(&path) {
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(&path)(e)),
+            }
+        }
+    }
+    Ok(removed)
 }
 
 #[cfg(test)]
@@ -375,6 +450,49 @@ mod tests {
         remove_stale_temporaries(tmp.path()).unwrap();
         assert!(!stale.exists());
         assert!(keep.exists());
+    }
+
+    /// A temporary file left by a process that is gone and old enough goes; one of a live
+    /// process, a recent one, and any other file stay.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn abandoned_temporaries_go_and_live_ones_stay() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        // Process ids are below 2^22 on Linux, so this one runs nowhere.
+        let gone = dir.join(".cruxlab-4294967295-abc.tmp");
+        let live = dir.join(format!(".cruxlab-{}-def.tmp", std::process::id()));
+        let unnamed = dir.join(".cruxlab-ghi.tmp");
+        let other = dir.join("ppo-run-0123.bin");
+        for path in [&gone, &live, &unnamed, &other] {
+            std::fs::write(path, b"x").unwrap();
+        }
+        let hour = std::time::Duration::from_secs(3600);
+        assert_eq!(
+            remove_abandoned_temporaries(dir, hour).unwrap(),
+            0,
+            "all are recent"
+        );
+        assert_eq!(
+            remove_abandoned_temporaries(dir, std::time::Duration::ZERO).unwrap(),
+            2
+        );
+        assert!(!gone.exists() && !unnamed.exists());
+        assert!(live.exists() && other.exists());
+        assert_eq!(
+            remove_abandoned_temporaries(&dir.join("absent"), hour).unwrap(),
+            0
+        );
+    }
+
+    #[test]
+    fn temporary_names_carry_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = new_temporary(dir.path()).unwrap();
+        let name = file.path().file_name().unwrap().to_str().unwrap();
+        assert!(is_temporary(name));
+        assert_eq!(writer_pid(name), Some(std::process::id()));
+        assert_eq!(writer_pid(".cruxlab-abc.tmp"), None);
     }
 
     #[test]

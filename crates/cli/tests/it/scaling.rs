@@ -461,6 +461,17 @@ fn scaling_experiment_runs_with_published_sets_and_a_small_fit() {
     }
     let data = write(tmp.path(), "points.csv", &text);
     let out = tmp.path().join("run");
+    // What a writer killed mid-write leaves in the artifact cache: the prepare stage deletes it
+    // once it is old and its process gone, and leaves a recent one (a live write elsewhere).
+    let cache = out.join("artifacts");
+    std::fs::create_dir_all(&cache).unwrap();
+    let abandoned = cache.join(".cruxlab-4294967295-old.tmp");
+    let recent = cache.join(".cruxlab-4294967295-new.tmp");
+    std::fs::write(&recent, b"half").unwrap();
+    std::fs::File::create(&abandoned)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+        .unwrap();
     let o = ok(cruxlab(&[
         "run",
         "scaling",
@@ -477,6 +488,11 @@ fn scaling_experiment_runs_with_published_sets_and_a_small_fit() {
         out.to_str().unwrap(),
     ]));
     assert!(stdout(&o).contains("scaling: report at"));
+    assert!(
+        !abandoned.exists(),
+        "an abandoned temporary file is deleted"
+    );
+    assert!(recent.exists(), "a recent one is left to its writer");
     let results: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     let verdicts = results["verdicts"].as_array().unwrap();
