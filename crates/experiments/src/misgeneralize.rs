@@ -427,7 +427,7 @@ squares, 83% predicted by a 4-feature regression)."
             .margin(0.1)
             .filter(narrowest)
             .control(untrained.clone())
-            .plot("ood_competent.svg"),
+            .plot("competence.svg"),
         ];
         let contrast = |key: &str, a: Value, b: Value| {
             Effect::contrast("ood_success", at(&[(key, a)]), at(&[(key, b)]))
@@ -498,6 +498,10 @@ squares, 83% predicted by a 4-feature regression)."
             (
                 "ood_competent",
                 "diamond or corner reached, out of distribution",
+            ),
+            (
+                "competence",
+                "competence out of distribution (SPL to the first goal reached)",
             ),
             (
                 "p_diamond_branch_median",
