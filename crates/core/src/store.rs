@@ -395,8 +395,7 @@ fn process_alive(pid: u32) -> bool {
 /// write lasts milliseconds, so this is safe in a folder other processes write at the same time
 /// (the suite's shared artifact cache, or one on a file system several machines share: a writer
 /// on another machine is judged by age alone). Returns how many were deleted (one that cannot be
-/// deleted is logged and left); a missing folder has
-/// none.
+/// deleted is logged and left); a missing folder has none.
 pub(crate) fn remove_abandoned_temporaries(
     dir: &Path,
     min_age: std::time::Duration,
