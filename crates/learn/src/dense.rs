@@ -5,8 +5,9 @@
 //! block's chain starts from zero, and the blocks are added into the output in order. The block is
 //! 512 deep when both output dimensions are at most 64; otherwise `gemm` derives it from the L1
 //! data cache (1,024 for a 48 KiB, 12-way cache, the machine the current numbers come from; 512 for
-//! a 32 KiB, 8-way one, which some earlier runs had), then splits the depth into equal blocks of at most that. So for outputs
-//! with a dimension over 64 and a depth over 512 its bits depended on the processor's cache.
+//! a 32 KiB, 8-way one, which some earlier runs had), then splits the depth into equal blocks of
+//! at most that. So for outputs with a dimension over 64 and a depth over 512 its bits depended on
+//! the processor's cache.
 //!
 //! [`product`] computes the same chains in the same order with the depth block fixed at the
 //! measuring machines' value ([`depth_block`]), so it gives `gemm`'s bits wherever `gemm` takes
