@@ -31,6 +31,8 @@
 //! matters only after training has diverged. The portable version is the fallback for processors without AVX2+FMA, and it is slow
 //! there (about 20x the AVX2 time: without hardware FMA, `mul_add` is a library call per lane).
 
+use std::mem::MaybeUninit;
+
 use crate::kernel::{Kernel, LANES};
 
 /// Geometry of a 3x3 same-padded convolution: `h x w` images of `c` channels.
@@ -92,8 +94,9 @@ pub(crate) fn flipped(w: &[f32], c: usize, o: usize) -> Vec<f32> {
 }
 
 /// `y = conv3x3(x, w) (+ bias, then max(0, .) if `relu`)` for the zero-bordered images `xpad`
-/// (`[B, H+2, W+2, C]` of geometry `g`), `w: [9*C, O]` row-major, into `y: [B, H, W, O]` (every
-/// value written). The bias is added after the sum, as `ops::bias_relu` does after a product.
+/// (`[B, H+2, W+2, C]` of geometry `g`), `w: [9*C, O]` row-major, as `y: [B, H, W, O]`. The bias
+/// is added after the sum, as `ops::bias_relu` does after a product. Every value of `y` is written
+/// once, into memory that was never zero-filled first.
 pub(crate) fn forward(
     g: Geometry,
     xpad: &[f32],
@@ -101,9 +104,8 @@ pub(crate) fn forward(
     o: usize,
     bias: Option<&[f32]>,
     relu: bool,
-    y: &mut [f32],
-) {
-    forward_with(Kernel::best(), g, xpad, w, o, bias, relu, y)
+) -> Vec<f32> {
+    forward_with(Kernel::best(), g, xpad, w, o, bias, relu)
 }
 
 /// `dw[t*C + c, o] = sum over pixels (b, r, q) of xpad[b, r+dr, q+dq, c] * dy[b, r, q, o]` for the
@@ -126,7 +128,6 @@ fn lane_blocks(w: &[f32], rows: usize, o: usize) -> Vec<f32> {
     out
 }
 
-#[allow(clippy::too_many_arguments)]
 fn forward_with(
     kernel: Kernel,
     g: Geometry,
@@ -135,12 +136,17 @@ fn forward_with(
     o: usize,
     bias: Option<&[f32]>,
     relu: bool,
-    y: &mut [f32],
-) {
+) -> Vec<f32> {
     assert_eq!(w.len(), 9 * g.c * o, "convolution weights");
     let images = xpad.len() / g.padded_image().max(1);
     assert_eq!(images * g.padded_image(), xpad.len(), "padded images");
-    assert_eq!(images * g.h * g.w * o, y.len(), "convolution output");
+    let n = images * g.h * g.w * o;
+    let mut output = Vec::with_capacity(n);
+    let y = &mut output.spare_capacity_mut()[..n];
+    // In this crate's tests (and debug builds) a value the blocks below missed stays NaN and
+    // fails the comparison with the definition.
+    #[cfg(any(test, debug_assertions))]
+    y.fill(MaybeUninit::new(f32::NAN));
     if let Some(b) = bias {
         assert_eq!(b.len(), o, "convolution bias");
     }
@@ -181,6 +187,10 @@ fn forward_with(
             }
         }
     }
+    // SAFETY: the blocks above cover every image, row, pixel and lane block of output channels,
+    // and each block stores all of its `lanes` outputs: all `n` values are initialised.
+    unsafe { output.set_len(n) };
+    output
 }
 
 /// The sums of one forward block: output pixels whose centres lie at `img[at]`, `img[at + c]`, ...
@@ -202,7 +212,7 @@ impl Sums<'_> {
         &self,
         bias: Option<&[f32]>,
         relu: bool,
-        y: &mut [f32],
+        y: &mut [MaybeUninit<f32>],
         o: usize,
         lanes: usize,
     ) {
@@ -241,7 +251,7 @@ impl Sums<'_> {
                     None => a[j],
                 };
                 // `s < 0` is false for NaN: a non-finite value travels on, as in `ops::bias_relu`.
-                *v = if relu && s < 0.0 { 0.0 } else { s };
+                v.write(if relu && s < 0.0 { 0.0 } else { s });
             }
         }
     }
@@ -322,11 +332,12 @@ impl Sums<'_> {
         &self,
         bias: Option<&[f32]>,
         relu: bool,
-        y: &mut [f32],
+        y: &mut [MaybeUninit<f32>],
         o: usize,
     ) {
         use std::arch::x86_64::*;
         assert!(y.len() >= (P - 1) * o + LANES);
+        let y = y.as_mut_ptr().cast::<f32>();
         assert!(bias.is_none_or(|b| b.len() == LANES));
         // SAFETY: the caller's guarantees are this function's; `y` and `bias` hold what is read
         // and written (asserted here and by the caller).
@@ -350,8 +361,8 @@ impl Sums<'_> {
                     l = _mm256_max_ps(zero, l);
                     h = _mm256_max_ps(zero, h);
                 }
-                _mm256_storeu_ps(y.as_mut_ptr().add(p * o), l);
-                _mm256_storeu_ps(y.as_mut_ptr().add(p * o + 8), h);
+                _mm256_storeu_ps(y.add(p * o), l);
+                _mm256_storeu_ps(y.add(p * o + 8), h);
             }
         }
     }
@@ -365,12 +376,13 @@ impl Sums<'_> {
         &self,
         bias: Option<&[f32]>,
         relu: bool,
-        y: &mut [f32],
+        y: &mut [MaybeUninit<f32>],
         o: usize,
         lanes: usize,
     ) {
         use std::arch::x86_64::*;
         assert!((1..=LANES).contains(&lanes) && y.len() >= (P - 1) * o + lanes);
+        let y = y.as_mut_ptr().cast::<f32>();
         assert!(bias.is_none_or(|b| b.len() == lanes));
         let mask = (u32::MAX >> (32 - lanes)) as __mmask16;
         let c = self.c;
@@ -405,7 +417,7 @@ impl Sums<'_> {
                 // As in the AVX2 build: NaN and -0 pass as in the portable epilogue.
                 s = _mm512_max_ps(zero, s);
             }
-            unsafe { _mm512_mask_storeu_ps(y.as_mut_ptr().add(p * o), mask, s) };
+            unsafe { _mm512_mask_storeu_ps(y.add(p * o), mask, s) };
         }
     }
 }
@@ -705,8 +717,7 @@ mod tests {
             let wt = wave(9 * c * o, 0.31);
             let mut xpad = Vec::new();
             g.pad_into(&x, &mut xpad);
-            let mut y = vec![f32::NAN; b * h * w * o];
-            forward(g, &xpad, &wt, o, None, false, &mut y);
+            let y = forward(g, &xpad, &wt, o, None, false);
             close(&y, &reference(g, &x, &wt, o));
         }
     }
@@ -719,9 +730,8 @@ mod tests {
         let bias = [0.5, -0.25, 0.0];
         let mut xpad = Vec::new();
         g.pad_into(&x, &mut xpad);
-        let (mut plain, mut fused) = (vec![0.0; 27], vec![0.0; 27]);
-        forward(g, &xpad, &wt, 3, None, false, &mut plain);
-        forward(g, &xpad, &wt, 3, Some(&bias), true, &mut fused);
+        let plain = forward(g, &xpad, &wt, 3, None, false);
+        let fused = forward(g, &xpad, &wt, 3, Some(&bias), true);
         for (i, (p, f)) in plain.iter().zip(&fused).enumerate() {
             assert_eq!(*f, (p + bias[i % 3]).max(0.0));
         }
@@ -740,8 +750,7 @@ mod tests {
             let go = Geometry { h, w, c: o };
             let mut dpad = Vec::new();
             go.pad_into(&dy, &mut dpad);
-            let mut dx = vec![f32::NAN; b * g.image()];
-            forward(go, &dpad, &flipped(&wt, c, o), c, None, false, &mut dx);
+            let dx = forward(go, &dpad, &flipped(&wt, c, o), c, None, false);
             close(&dx, &reference(go, &dy, &flipped(&wt, c, o), c));
             let rhs: f64 = dx.iter().zip(&x).map(|(a, &v)| *a as f64 * v as f64).sum();
             assert!(
@@ -800,8 +809,7 @@ mod tests {
             let dy = wave(3 * h * w * o, 1.3);
             let mut xpad = Vec::new();
             g.pad_into(&x, &mut xpad);
-            let n = 3 * h * w * o;
-            let (mut y1, mut y2) = (vec![0.0; n], vec![0.0; n]);
+            let mut y1 = Vec::new();
             let (mut w1, mut w2) = (vec![0.0; 9 * c * o], vec![0.0; 9 * c * o]);
             for &kernel in &kernels[1..] {
                 for (bias, relu) in [
@@ -810,8 +818,8 @@ mod tests {
                     (Some(&bias[..]), false),
                     (None, true),
                 ] {
-                    forward_with(kernel, g, &xpad, &wt, o, bias, relu, &mut y1);
-                    forward_with(Kernel::Portable, g, &xpad, &wt, o, bias, relu, &mut y2);
+                    y1 = forward_with(kernel, g, &xpad, &wt, o, bias, relu);
+                    let y2 = forward_with(Kernel::Portable, g, &xpad, &wt, o, bias, relu);
                     assert_eq!(bits(&y1), bits(&y2), "{kernel:?} forward");
                 }
                 assert!(y1.iter().any(|v| v.is_nan()) && y1.contains(&0.0));

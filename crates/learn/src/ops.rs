@@ -562,11 +562,10 @@ impl CustomOp3 for Conv3x3Relu {
         }
         let batch = l1.dims()[0];
         let wd = dense_weights(w);
-        let mut out = vec![0.0f32; batch * p.h * p.w * w.cols];
-        PADDED.with(|buf| {
+        let out = PADDED.with(|buf| {
             let mut buf = buf.borrow_mut();
             p.pad_into(x, &mut buf);
-            conv::forward(p, &buf, &wd, w.cols, Some(b), true, &mut out);
+            conv::forward(p, &buf, &wd, w.cols, Some(b), true)
         });
         Ok((CpuStorage::F32(out), Shape::from((batch, p.h, p.w, w.cols))))
     }
@@ -624,11 +623,10 @@ impl CustomOp2 for ConvInputGrad {
             w: p.w,
             c: w.cols,
         };
-        let mut out = vec![0.0f32; dims[0] * p.image()];
-        PADDED.with(|buf| {
+        let out = PADDED.with(|buf| {
             let mut buf = buf.borrow_mut();
             go.pad_into(g, &mut buf);
-            conv::forward(go, &buf, &wf, p.c, None, false, &mut out);
+            conv::forward(go, &buf, &wf, p.c, None, false)
         });
         Ok((CpuStorage::F32(out), Shape::from((dims[0], p.h, p.w, p.c))))
     }

@@ -32,10 +32,11 @@
 //! gradient is applied; the network is rolled back to the end of the last completed iteration and,
 //! when a checkpoint path was given, that network is what the checkpoint file holds.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use candle_core::{Device, Tensor, Var};
+use candle_core::{CpuStorage, Device, InplaceOp2, Layout, Storage, Tensor, Var};
 use cruxlab_grid::Action;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -345,27 +346,95 @@ impl Adam {
         }
     }
 
-    fn step(&mut self, params: &[&Var], grads: &[Vec<f32>], lr: f32) -> candle_core::Result<()> {
+    /// One step over `params` with their gradients `grads` (same shapes), each gradient value
+    /// multiplied by `scale` first when there is one (the global-norm clip, [`clip_scale`]).
+    fn step(
+        &mut self,
+        params: &[&Var],
+        grads: &[Tensor],
+        scale: Option<f32>,
+        lr: f32,
+    ) -> candle_core::Result<()> {
         self.t += 1;
         let c1 = 1.0 - Self::BETA1.powi(self.t);
         let c2 = 1.0 - Self::BETA2.powi(self.t);
         for (k, (var, g)) in params.iter().zip(grads).enumerate() {
-            let mut p = var.as_tensor().flatten_all()?.to_vec1::<f32>()?;
-            let (m, v) = (&mut self.m[k], &mut self.v[k]);
-            assert!(m.len() == p.len() && v.len() == p.len() && g.len() == p.len());
-            // Zipped slices, so that the compiler sees no aliasing and no bounds checks and runs
-            // the loop as many lanes at a time as the registers hold; each element's arithmetic
-            // (and so every bit of the result) is what the plain scalar loop computes.
-            let eps = self.eps;
-            Kernel::best().vectorized(|| {
-                for (((p, m), v), &g) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
-                    *m = flush_subnormal(Self::BETA1 * *m + (1.0 - Self::BETA1) * g);
-                    *v = flush_subnormal(Self::BETA2 * *v + (1.0 - Self::BETA2) * g * g);
-                    *p -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
-                }
-            });
-            var.set(&Tensor::from_vec(p, var.dims(), &Device::Cpu)?)?;
+            // In place on the parameter's own storage: no copy out and back.
+            var.as_tensor().inplace_op2(
+                g,
+                &AdamUpdate {
+                    moments: RefCell::new((&mut self.m[k], &mut self.v[k])),
+                    scale,
+                    lr,
+                    c1,
+                    c2,
+                    eps: self.eps,
+                },
+            )?;
         }
+        Ok(())
+    }
+}
+
+/// The values of a tensor held on the CPU, where its layout puts them (contiguous).
+fn cpu_values<'a>(storage: &'a Storage, layout: &Layout) -> candle_core::Result<&'a [f32]> {
+    let (Storage::Cpu(CpuStorage::F32(all)), Some((start, end))) =
+        (storage, layout.contiguous_offsets())
+    else {
+        candle_core::bail!("expected contiguous f32 values on the CPU")
+    };
+    Ok(&all[start..end])
+}
+
+/// One parameter tensor's Adam update from its gradient, applied in place by candle
+/// ([`InplaceOp2`]: the parameter first, the gradient second).
+struct AdamUpdate<'a> {
+    moments: RefCell<(&'a mut [f32], &'a mut [f32])>,
+    scale: Option<f32>,
+    lr: f32,
+    c1: f32,
+    c2: f32,
+    eps: f32,
+}
+
+impl InplaceOp2 for AdamUpdate<'_> {
+    fn name(&self) -> &'static str {
+        "cruxlab-adam"
+    }
+
+    fn cpu_fwd(
+        &self,
+        param: &mut CpuStorage,
+        pl: &Layout,
+        grad: &CpuStorage,
+        gl: &Layout,
+    ) -> candle_core::Result<()> {
+        let (CpuStorage::F32(all), Some((start, end))) = (param, pl.contiguous_offsets()) else {
+            candle_core::bail!("adam: the parameter must be contiguous f32 values")
+        };
+        let (CpuStorage::F32(grad), Some((gs, ge))) = (grad, gl.contiguous_offsets()) else {
+            candle_core::bail!("adam: the gradient must be contiguous f32 values")
+        };
+        let (p, g) = (&mut all[start..end], &grad[gs..ge]);
+        let mut moments = self.moments.borrow_mut();
+        let (m, v) = &mut *moments;
+        assert!(m.len() == p.len() && v.len() == p.len() && g.len() == p.len());
+        let (lr, c1, c2, eps) = (self.lr, self.c1, self.c2, self.eps);
+        // Zipped slices, so that the compiler sees no aliasing and no bounds checks and runs the
+        // loop as many lanes at a time as the registers hold; each element's arithmetic (and so
+        // every bit of the result) is what the plain scalar loop computes.
+        Kernel::best().vectorized(|| {
+            for (((p, m), v), &g) in p.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
+                // The clip's multiply, as `clip_global_norm` does it in place.
+                let g = match self.scale {
+                    Some(s) => g * s,
+                    None => g,
+                };
+                *m = flush_subnormal(Adam::BETA1 * *m + (1.0 - Adam::BETA1) * g);
+                *v = flush_subnormal(Adam::BETA2 * *v + (1.0 - Adam::BETA2) * g * g);
+                *p -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+            }
+        });
         Ok(())
     }
 }
@@ -811,15 +880,23 @@ impl Trainer {
                     &cfg,
                 )?;
                 let total: f32 = losses.total.to_scalar()?;
-                let grads = losses.total.backward()?;
-                let mut flat = Vec::with_capacity(vars.len());
+                let mut store = losses.total.backward()?;
+                let mut grads = Vec::with_capacity(vars.len());
                 for v in &vars {
-                    flat.push(match grads.get(v) {
-                        Some(g) => g.flatten_all()?.to_vec1::<f32>()?,
-                        None => vec![0.0; v.elem_count()],
+                    grads.push(match store.remove(v) {
+                        Some(g) => g.contiguous()?,
+                        None => v.zeros_like()?,
                     });
                 }
-                let norm = clip_global_norm(&mut flat, cfg.max_grad_norm as f32);
+                // Read where candle left them, not copied out.
+                let norm = {
+                    let held: Vec<_> = grads.iter().map(Tensor::storage_and_layout).collect();
+                    let mut values = Vec::with_capacity(held.len());
+                    for (storage, layout) in &held {
+                        values.push(cpu_values(storage, layout)?);
+                    }
+                    global_norm(values)
+                };
                 // A finite loss can still have an infinite or NaN gradient; neither may reach Adam.
                 if !total.is_finite() || !norm.is_finite() {
                     return Err(TrainError::NonFinite {
@@ -833,7 +910,8 @@ impl Trainer {
                         checkpoint: None,
                     });
                 }
-                self.adam.step(&vars, &flat, lr as f32)?;
+                let scale = clip_scale(norm, cfg.max_grad_norm as f32);
+                self.adam.step(&vars, &grads, scale, lr as f32)?;
                 self.timing.samples_updated += m as u64;
                 self.timing.gradient_steps += 1;
                 for (s, x) in sums.iter_mut().zip([
@@ -897,14 +975,8 @@ pub fn sample(probs: &[f32; ACTIONS], rng: &mut impl Rng) -> usize {
 /// Scale all gradients together so their global L2 norm is at most `max_norm`; returns the norm
 /// before clipping.
 pub fn clip_global_norm(grads: &mut [Vec<f32>], max_norm: f32) -> f32 {
-    let norm = grads
-        .iter()
-        .flat_map(|g| g.iter())
-        .map(|&x| (x as f64) * (x as f64))
-        .sum::<f64>()
-        .sqrt() as f32;
-    if norm > max_norm {
-        let scale = max_norm / (norm + 1e-6);
+    let norm = global_norm(grads.iter().map(|g| &g[..]));
+    if let Some(scale) = clip_scale(norm, max_norm) {
         for g in grads.iter_mut() {
             for x in g.iter_mut() {
                 *x *= scale;
@@ -912,6 +984,22 @@ pub fn clip_global_norm(grads: &mut [Vec<f32>], max_norm: f32) -> f32 {
         }
     }
     norm
+}
+
+/// The L2 norm of all the gradients together, squares summed in f64 in order.
+pub fn global_norm<'a>(grads: impl IntoIterator<Item = &'a [f32]>) -> f32 {
+    grads
+        .into_iter()
+        .flat_map(|g| g.iter())
+        .map(|&x| (x as f64) * (x as f64))
+        .sum::<f64>()
+        .sqrt() as f32
+}
+
+/// The factor that brings gradients of global norm `norm` down to `max_norm`, or `None` when they
+/// are within it.
+pub fn clip_scale(norm: f32, max_norm: f32) -> Option<f32> {
+    (norm > max_norm).then(|| max_norm / (norm + 1e-6))
 }
 
 fn explained_variance(values: &[f32], returns: &[f32]) -> f64 {
@@ -954,7 +1042,8 @@ mod tests {
         let mut saw_subnormal = false;
         for t in 1..=20_000 {
             let g = if t == 1 { 1e-3f32 } else { 0.0 };
-            adam.step(&[&var], &[vec![g]], lr).unwrap();
+            let grad = Tensor::new(&[g], &Device::Cpu).unwrap();
+            adam.step(&[&var], &[grad], None, lr).unwrap();
             m = 0.9 * m + (1.0 - 0.9) * g;
             v = 0.999 * v + (1.0 - 0.999) * g * g;
             let (c1, c2) = (1.0 - 0.9f32.powi(t), 1.0 - 0.999f32.powi(t));
@@ -977,5 +1066,66 @@ mod tests {
             saw_subnormal,
             "the unflushed moments never went subnormal: the test shows nothing"
         );
+    }
+
+    /// The trainer clips inside Adam's loop (`scale`) instead of scaling a copy of the gradients
+    /// first (`clip_global_norm`): the same weights and moments to the bit.
+    #[test]
+    fn clipping_inside_adam_equals_clipping_the_gradients_first() {
+        let grads = vec![vec![3.0f32, -0.7, 1e-3], vec![4.0f32, 2.5]];
+        let start = [vec![0.5f32, -0.25, 1.0], vec![0.125f32, 2.0]];
+        let vars = |start: &[Vec<f32>]| -> Vec<Var> {
+            start
+                .iter()
+                .map(|v| Var::new(&v[..], &Device::Cpu).unwrap())
+                .collect()
+        };
+        let fresh = || Adam {
+            m: vec![vec![0.0; 3], vec![0.0; 2]],
+            v: vec![vec![0.0; 3], vec![0.0; 2]],
+            t: 0,
+            eps: 1e-5,
+        };
+        let (a, b) = (vars(&start), vars(&start));
+        let (mut adam_a, mut adam_b) = (fresh(), fresh());
+        let tensors: Vec<Tensor> = grads
+            .iter()
+            .map(|g| Tensor::new(&g[..], &Device::Cpu).unwrap())
+            .collect();
+        for _ in 0..3 {
+            let norm = global_norm(grads.iter().map(|g| &g[..]));
+            let scale = clip_scale(norm, 0.5);
+            assert!(
+                scale.is_some(),
+                "the gradients must be clipped for the test to say anything"
+            );
+            adam_a
+                .step(&a.iter().collect::<Vec<_>>(), &tensors, scale, 2.5e-4)
+                .unwrap();
+            let mut clipped = grads.clone();
+            assert_eq!(clip_global_norm(&mut clipped, 0.5), norm);
+            let clipped: Vec<Tensor> = clipped
+                .iter()
+                .map(|g| Tensor::new(&g[..], &Device::Cpu).unwrap())
+                .collect();
+            adam_b
+                .step(&b.iter().collect::<Vec<_>>(), &clipped, None, 2.5e-4)
+                .unwrap();
+        }
+        let bits = |v: &Var| -> Vec<u32> {
+            v.as_tensor()
+                .to_vec1::<f32>()
+                .unwrap()
+                .iter()
+                .map(|x| x.to_bits())
+                .collect()
+        };
+        for ((x, y), s) in a.iter().zip(&b).zip(&start) {
+            assert_eq!(bits(x), bits(y));
+            let moved = x.as_tensor().to_vec1::<f32>().unwrap();
+            assert!(moved.iter().zip(s).all(|(m, s)| m != s), "{moved:?}");
+        }
+        assert_eq!(adam_a.m, adam_b.m);
+        assert_eq!(adam_a.v, adam_b.v);
     }
 }
