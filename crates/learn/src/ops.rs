@@ -80,7 +80,7 @@ fn f32_slice<'a>(s: &'a CpuStorage, what: &str) -> Result<&'a [f32]> {
 }
 
 /// The contiguous values of a tensor argument.
-fn contiguous<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [f32]> {
+pub(crate) fn contiguous<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [f32]> {
     let Some((start, end)) = l.contiguous_offsets() else {
         bail!("{what}: the operand must be contiguous");
     };

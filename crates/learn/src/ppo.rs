@@ -46,6 +46,7 @@ use crate::checkpoint;
 use crate::envs::{Envs, EnvsState};
 use crate::kernel::Kernel;
 use crate::net::{ACTIONS, ActorCritic, log_softmax, probabilities};
+use crate::ops;
 
 /// PPO's hyperparameters. Defaults follow CleanRL's `ppo.py` except where noted.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -376,14 +377,12 @@ impl Adam {
     }
 }
 
-/// The values of a tensor held on the CPU, where its layout puts them (contiguous).
+/// The values of a gradient held on the CPU, where its layout puts them (contiguous).
 fn cpu_values<'a>(storage: &'a Storage, layout: &Layout) -> candle_core::Result<&'a [f32]> {
-    let (Storage::Cpu(CpuStorage::F32(all)), Some((start, end))) =
-        (storage, layout.contiguous_offsets())
-    else {
-        candle_core::bail!("expected contiguous f32 values on the CPU")
+    let Storage::Cpu(cpu) = storage else {
+        candle_core::bail!("gradient: expected a tensor on the CPU")
     };
-    Ok(&all[start..end])
+    ops::contiguous(cpu, layout, "gradient")
 }
 
 /// One parameter tensor's Adam update from its gradient, applied in place by candle
@@ -412,10 +411,7 @@ impl InplaceOp2 for AdamUpdate<'_> {
         let (CpuStorage::F32(all), Some((start, end))) = (param, pl.contiguous_offsets()) else {
             candle_core::bail!("adam: the parameter must be contiguous f32 values")
         };
-        let (CpuStorage::F32(grad), Some((gs, ge))) = (grad, gl.contiguous_offsets()) else {
-            candle_core::bail!("adam: the gradient must be contiguous f32 values")
-        };
-        let (p, g) = (&mut all[start..end], &grad[gs..ge]);
+        let (p, g) = (&mut all[start..end], ops::contiguous(grad, gl, "adam")?);
         let mut moments = self.moments.borrow_mut();
         let (m, v) = &mut *moments;
         assert!(m.len() == p.len() && v.len() == p.len() && g.len() == p.len());
