@@ -9,6 +9,7 @@
 # IDLE_PCT percent busy (default 15) over a 3-second sample. After each run it prints the run's own
 # CPU time and the CPU time everything else on the machine took meanwhile: a run that shared the
 # cores with other work (a compile, say) shows it there and should be repeated.
+# With REPEATS > 1 the order of the runs within a round rotates from one round to the next.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -62,27 +63,45 @@ measured() {
 if [[ " $IMPLS " == *" rust "* ]]; then
   (cd "$root" && cargo build --release -q -p cruxlab-learn --example speed)
 fi
+# One run of the Rust example (a build and a kernel), or of a Python trainer.
+run_one() {
+  local what=$1 arg=$2 net=$3 steps=$4 t=$5
+  wait_idle
+  case "$what" in
+    rust)
+      echo "== rust: speed -- $net $steps $t $arg"
+      (cd "$root" && measured ./target/release/examples/speed "$net" "$steps" "$t" "$arg") ;;
+    baseline)
+      echo "== rust baseline: $BASELINE -- $net $steps $t $arg"
+      measured "$BASELINE" "$net" "$steps" "$t" "$arg" ;;
+    python)
+      echo "== python: ppo_speed.py --impl $arg --net $net --steps $steps --threads $t"
+      (cd "$here" && measured "$py" ppo_speed.py --impl "$arg" --net "$net" --steps "$steps" --threads "$t") ;;
+  esac
+}
+
+# The runs of one round, in IMPLS order. Each round starts one place later in this list (round 1
+# in IMPLS order, round 2 from the second run, ...): on this kind of shared VM the same binary has
+# run 1.24x faster in one place of a round than in the next, so no trainer may always go first.
+runs=()
+for impl in $IMPLS; do
+  if [ "$impl" = rust ]; then
+    for k in $KERNELS; do
+      runs+=("rust:$k")
+      [ -z "${BASELINE:-}" ] || runs+=("baseline:$k")
+    done
+  else
+    runs+=("python:$impl")
+  fi
+done
 for rep in $(seq "$REPEATS"); do
   for t in $THREADS; do
     for net in $NETS; do
       steps=$CNN_STEPS; [ "$net" = mlp ] && steps=$MLP_STEPS
-      for impl in $IMPLS; do
-        wait_idle
-        if [ "$impl" = rust ]; then
-          for k in $KERNELS; do
-            [ "$k" = "${KERNELS%% *}" ] || wait_idle
-            echo "== rust: speed -- $net $steps $t $k"
-            (cd "$root" && measured ./target/release/examples/speed "$net" "$steps" "$t" "$k")
-            if [ -n "${BASELINE:-}" ]; then
-              wait_idle
-              echo "== rust baseline: $BASELINE -- $net $steps $t $k"
-              measured "$BASELINE" "$net" "$steps" "$t" "$k"
-            fi
-          done
-        else
-          echo "== python: ppo_speed.py --impl $impl --net $net --steps $steps --threads $t"
-          (cd "$here" && measured "$py" ppo_speed.py --impl "$impl" --net "$net" --steps "$steps" --threads "$t")
-        fi
+      n=${#runs[@]}
+      for i in $(seq 0 $((n - 1))); do
+        r=${runs[$(( (i + rep - 1) % n ))]}
+        run_one "${r%%:*}" "${r#*:}" "$net" "$steps" "$t"
       done
     done
   done
